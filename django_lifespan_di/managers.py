@@ -1,0 +1,39 @@
+"""Plain async context managers run by the lifespan (the django-asgi-lifespan way)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+#: A callable taking no arguments that returns an async context manager. What it yields
+#: (a mapping, or None) is merged into the lifespan state.
+LifespanManager = Callable[[], AbstractAsyncContextManager[Mapping[str, Any] | None]]
+
+_managers: list[LifespanManager] = []
+
+
+def register_lifespan_manager(*, context_manager: LifespanManager) -> None:
+    """Run ``context_manager`` in every lifespan, after the containers' resources have started.
+
+    Call it from an ``AppConfig.ready()``. Code before its ``yield`` runs at startup, code
+    after it at shutdown; managers start in registration order and stop in reverse.
+    Registering the same manager twice is a no-op, so a ``ready()`` that runs twice is safe.
+    """
+    if not callable(context_manager):
+        raise TypeError(
+            f"register_lifespan_manager(context_manager=...) needs a callable that returns an "
+            f"async context manager (e.g. an @asynccontextmanager function), got "
+            f"{context_manager!r}."
+        )
+    if context_manager not in _managers:
+        _managers.append(context_manager)
+
+
+def unregister_lifespan_manager(context_manager: LifespanManager) -> None:
+    """Undo :func:`register_lifespan_manager` (for tests)."""
+    _managers.remove(context_manager)
+
+
+def registered_managers() -> tuple[LifespanManager, ...]:
+    return tuple(_managers)
