@@ -156,6 +156,9 @@ class Runtime:
         self.units: tuple[Unit, ...] = (*resources, *manager_units)
         self.state: dict[str, Any] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: The ``@inject`` layer's cache (marker -> how to get its value), per run so nothing
+        #: outlives the run. Whoever changes overrides on a running runtime clears it.
+        self.bindings: dict[Any, Any] = {}
         self._state_owner: dict[str, str] = {}
         self._started: list[Unit] = []
         self._unit_state: dict[Unit, Mapping[str, Any]] = {}

@@ -1,0 +1,188 @@
+"""Run a real ASGI server as a subprocess on 127.0.0.1 for end-to-end tests.
+
+One harness for every server the tests use::
+
+    with Server(["uvicorn", ASGI_APP], journal=tmp_path / "journal") as server:
+        response = httpx.get(server.url("/state/"))
+    assert server.returncode == 0 and "Stopped Container.http_client" in server.output
+
+Leaving the ``with`` block sends SIGTERM (or ``stop_signal``) and waits for the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ASGI_APP = "tests.project.asgi:application"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_command(server: str, app: str, port: int, *extra: str) -> list[str]:
+    """The command line that serves ``app`` on 127.0.0.1:``port`` with ``server``."""
+    host = "127.0.0.1"
+    commands = {
+        "uvicorn": [str(BIN / "uvicorn"), app, "--host", host, "--port", str(port)],
+        "hypercorn": [str(BIN / "hypercorn"), app, "--bind", f"{host}:{port}"],
+        "granian": [
+            str(BIN / "granian"),
+            "--interface",
+            "asgi",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            app,
+        ],
+        "gunicorn": [
+            str(BIN / "gunicorn"),
+            app,
+            "--worker-class",
+            "uvicorn.workers.UvicornWorker",
+            "--bind",
+            f"{host}:{port}",
+        ],
+        "daphne": [str(BIN / "daphne"), "-b", host, "-p", str(port), app],
+    }
+    return [*commands[server], *extra]
+
+
+class Server:
+    """A server subprocess; ``output`` holds what it printed once it has stopped."""
+
+    def __init__(
+        self,
+        server: str = "uvicorn",
+        *extra_args: str,
+        app: str = ASGI_APP,
+        journal: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        stop_signal: signal.Signals = signal.SIGTERM,
+        ready_path: str = "/state/",
+        startup_timeout: float = 20.0,
+        expect_ready: bool = True,
+    ) -> None:
+        self.port = free_port()
+        self.command: Sequence[str] = server_command(server, app, self.port, *extra_args)
+        self.journal = journal
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            **({"LIFESPAN_DI_TEST_JOURNAL": str(journal)} if journal else {}),
+            **(env or {}),
+        }
+        self.stop_signal = stop_signal
+        self.ready_path = ready_path
+        self.startup_timeout = startup_timeout
+        self.expect_ready = expect_ready
+        self.process: subprocess.Popen[str] | None = None
+        self.output = ""
+        self.returncode: int | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> Server:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, so a stuck server can be killed
+        )
+        if self.expect_ready:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                self.collect()
+                raise AssertionError(
+                    f"{self.command[0]} exited with {self.returncode} before it was ready:\n"
+                    f"{self.output}"
+                )
+            try:
+                httpx.get(self.url(self.ready_path), timeout=1.0)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"{self.command} was not ready in time:\n{self.output}")
+
+    def wait_exit(self, timeout: float = 20.0) -> int:
+        """Wait for the server to exit by itself (e.g. after a failed startup)."""
+        assert self.process is not None
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        self.collect()
+        assert self.returncode is not None
+        return self.returncode
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Send ``stop_signal`` to the server (not its group) and wait for it to exit."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+        return self.wait_exit(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.collect()
+
+    def collect(self) -> None:
+        assert self.process is not None
+        out, _ = self.process.communicate()
+        self.output += out or ""
+        self.returncode = self.process.returncode
+
+    def journal_events(self) -> list[tuple[int, str]]:
+        """(pid, event) lines the test resources recorded, in order."""
+        if self.journal is None or not self.journal.exists():
+            return []
+        lines = self.journal.read_text(encoding="utf-8").splitlines()
+        return [(int(pid), event) for pid, event in (line.split(" ", 1) for line in lines)]
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.process is not None and self.returncode is None:
+            try:
+                self.stop()
+            finally:
+                if self.process.poll() is None:
+                    self.kill()
