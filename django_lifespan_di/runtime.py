@@ -210,6 +210,13 @@ class Runtime:
     async def start(self) -> dict[str, Any]:
         """Start everything, all or nothing; return the state. Raises :class:`StartupError`."""
         self.loop = asyncio.get_running_loop()
+        if self.loop in _active:
+            # Checked before anything opens: two runs on one loop would fight over the objects.
+            raise StartupError(
+                "A lifespan is already running on this event loop; nest nothing inside "
+                "`lifespan()` (or the pytest fixture `lifespan`) that starts another one.",
+                culprit="lifespan()",
+            )
         started_at = time.perf_counter()
         try:
             await asyncio.wait_for(self._start_graph(), self.startup_timeout)
@@ -405,8 +412,6 @@ _active: dict[asyncio.AbstractEventLoop, Runtime] = {}
 
 def _activate(runtime: Runtime) -> None:
     assert runtime.loop is not None
-    if runtime.loop in _active:
-        raise LifespanNotRunning("A lifespan is already running on this event loop.")
     _active[runtime.loop] = runtime
 
 
