@@ -273,15 +273,12 @@ class Runtime:
         begun = time.perf_counter()
         try:
             mapping = await unit.enter()
-        except asyncio.CancelledError as exc:
+        except BaseException as exc:  # including cancellation by a sibling's failure
             unit.mark("failed", exc)
             if unit.is_open:
+                # Open despite the failure (a manager that yielded a bad value, a resource
+                # that finished starting as it was cancelled): rollback must close it.
                 self._started.append(unit)
-            raise
-        except BaseException as exc:
-            unit.mark("failed", exc)
-            if unit.is_open:
-                self._started.append(unit)  # a manager that yielded a bad value is open
             raise
         unit.startup_seconds = time.perf_counter() - begun
         unit.mark("ready")
