@@ -60,8 +60,18 @@ def server_command(server: str, app: str, port: int, *extra: str) -> list[str]:
             f"{host}:{port}",
         ],
         "daphne": [str(BIN / "daphne"), "-b", host, "-p", str(port), app],
+        # Django's development server: WSGI, so ``app`` (an ASGI path) plays no part.
+        "runserver": [sys.executable, "-m", "django", "runserver", f"{host}:{port}", "--noreload"],
     }
     return [*commands[server], *extra]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of process ``pid`` in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 class Server:
@@ -151,6 +161,28 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(self.stop_signal)
         return self.wait_exit(timeout)
+
+    def send(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the server process (not its group) and return at once."""
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def wait_for_journal(
+        self, event: str, count: int = 1, timeout: float = 20.0
+    ) -> list[tuple[int, str]]:
+        """Wait until ``event`` is journalled ``count`` times (e.g. once by every worker)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.journal_events()
+            if sum(1 for _, e in events if e == event) >= count:
+                return events
+            assert self.process is not None
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(
+                    f"{event!r} journalled fewer than {count} time(s): {events}\n{self.output}"
+                )
+            time.sleep(0.05)
 
     def kill(self) -> None:
         assert self.process is not None

@@ -1,0 +1,237 @@
+"""Every multi-process ASGI server users run: one lifespan per worker, everything closed once.
+
+The cases below are also the source of ``docs/servers.md``: each fact in that table is asserted
+by a test that runs the server (here, in ``test_faults.py`` and ``test_no_lifespan.py``), and
+``test_docs_table_is_current`` fails when the page and the cases disagree. Rewrite the page with
+``python -m tests.e2e.test_servers``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.server import ROOT, Server
+
+pytestmark = pytest.mark.e2e
+
+#: What the test container opens, by dependency level: a later one needs an earlier one.
+RESOURCES = ("cache", "database", "http_client", "reporter")
+DOCS_PAGE = ROOT / "docs" / "servers.md"
+TABLE_START = "<!-- servers-table: start (python -m tests.e2e.test_servers) -->"
+TABLE_END = "<!-- servers-table: end -->"
+
+
+@dataclass(frozen=True)
+class ServerCase:
+    """One way to serve the test project, and what it was measured to do."""
+
+    label: str
+    server: str  # the name tests.server.Server knows
+    args: tuple[str, ...]
+    distribution: str
+    #: Lifespans run: one per worker process (0: the server sends no lifespan).
+    workers: int
+    #: Exit code after SIGTERM to the server's main process.
+    sigterm_exit: int
+    #: Exit code after a resource fails to start (``lifespan.startup.failed``); None: untested.
+    startup_failed_exit: int | None
+    notes: str
+
+    @property
+    def id(self) -> str:
+        return self.label.replace(" ", "")
+
+    def serve(self, journal: Path, **kwargs: Any) -> Server:
+        """The (not yet started) server of this case, journalling to ``journal``."""
+        return Server(self.server, *self.args, journal=journal, **kwargs)
+
+
+UVICORN_WORKERS = ServerCase(
+    "uvicorn --workers 2",
+    "uvicorn",
+    ("--workers", "2"),
+    "uvicorn",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exit=0,
+    notes="Exit 0 even after a failed startup (1 worker: 3), so check the log.",
+)
+GUNICORN = ServerCase(
+    "gunicorn -k uvicorn.workers.UvicornWorker -w 2",
+    "gunicorn",
+    ("--workers", "2", "--no-control-socket"),
+    "gunicorn",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exit=3,
+    notes="A worker that fails to start stops the master ('Worker failed to boot').",
+)
+HYPERCORN = ServerCase(
+    "hypercorn",
+    "hypercorn",
+    (),
+    "hypercorn",
+    workers=1,
+    sigterm_exit=0,
+    startup_failed_exit=0,
+    notes="A master and one worker process. Send SIGTERM to the master only: a signal to the "
+    "whole process group can kill the worker before its lifespan shutdown. Exit 0 even after "
+    "a failed startup (hypercorn #269), so check the log.",
+)
+GRANIAN = ServerCase(
+    "granian --interface asgi --workers 2",
+    "granian",
+    ("--workers", "2"),
+    "granian",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exit=1,
+    notes="Empties the lifespan state before lifespan.shutdown; the package keeps its own "
+    "references, so everything still closes.",
+)
+LIFESPAN_SERVERS = (UVICORN_WORKERS, GUNICORN, HYPERCORN, GRANIAN)
+
+# Servers that never run the lifespan (tested in test_no_lifespan.py).
+DAPHNE = ServerCase(
+    "daphne",
+    "daphne",
+    (),
+    "daphne",
+    workers=0,
+    sigterm_exit=0,
+    startup_failed_exit=None,
+    notes="Sends no lifespan and no state.",
+)
+RUNSERVER = ServerCase(
+    "manage.py runserver",
+    "runserver",
+    (),
+    "django",
+    workers=0,
+    sigterm_exit=-15,
+    startup_failed_exit=None,
+    notes="WSGI. Its system checks print django_lifespan_di.W203 at startup.",
+)
+UVICORN_NO_LIFESPAN = ServerCase(
+    "uvicorn --lifespan off",
+    "uvicorn",
+    ("--lifespan", "off"),
+    "uvicorn",
+    workers=0,
+    sigterm_exit=-15,
+    startup_failed_exit=None,
+    notes="Requests still get an empty scope['state'].",
+)
+NO_LIFESPAN_SERVERS = (DAPHNE, RUNSERVER, UVICORN_NO_LIFESPAN)
+
+
+def journal_by_pid(server: Server) -> dict[int, list[str]]:
+    """Each process's journal events, in order."""
+    by_pid: dict[int, list[str]] = {}
+    for pid, event in server.journal_events():
+        by_pid.setdefault(pid, []).append(event)
+    return by_pid
+
+
+def assert_closed_once(events: list[str], *, failed: str | None = None) -> None:
+    """Whatever opened (apart from ``failed``) closed exactly once, dependents first."""
+    opened = [e.removeprefix("open ") for e in events if e.startswith("open ")]
+    closed = [e.removeprefix("close ") for e in events if e.startswith("close ")]
+    assert Counter(opened) == Counter(set(opened)), f"a resource opened twice: {events}"
+    assert Counter(closed) == Counter(set(opened) - {failed}), events
+    # reporter -> http_client -> database: a dependent closes before what it depends on
+    chain = [name for name in ("reporter", "http_client", "database") if name in closed]
+    assert sorted(chain, key=closed.index) == chain, events
+
+
+@pytest.mark.parametrize("case", LIFESPAN_SERVERS, ids=lambda case: case.id)
+def test_each_worker_serves_its_resources_and_closes_them_once(
+    case: ServerCase, tmp_path: Path
+) -> None:
+    with case.serve(tmp_path / "journal") as server:
+        server.wait_for_journal("open reporter", count=case.workers)
+        with httpx.Client() as client:
+            # A fresh connection per request, so the kernel spreads them over the workers.
+            answers = [
+                client.get(server.url("/state/"), headers={"Connection": "close"}).json()
+                for _ in range(20)
+            ]
+    assert server.returncode == case.sigterm_exit, server.output
+    by_pid = journal_by_pid(server)
+    assert len(by_pid) == case.workers, by_pid
+    for pid, events in by_pid.items():
+        assert sorted(e for e in events if e.startswith("open ")) == [
+            f"open {name}" for name in RESOURCES
+        ], (pid, events)
+        assert_closed_once(events)
+    # Each worker hands every request the one client it opened.
+    clients_by_pid: dict[int, set[int]] = {}
+    for answer in answers:
+        assert answer["client"] == "http_client"
+        clients_by_pid.setdefault(answer["pid"], set()).add(answer["client_id"])
+    assert set(clients_by_pid) <= set(by_pid)
+    assert all(len(ids) == 1 for ids in clients_by_pid.values()), clients_by_pid
+    assert server.output.count("Lifespan shut down") == case.workers, server.output
+    assert "Traceback" not in server.output, server.output
+
+
+def render_table() -> str:
+    """The table of ``docs/servers.md``, from the cases the tests assert."""
+
+    def code(value: int | None) -> str:
+        return "—" if value is None else f"`{value}`"
+
+    rows = [
+        "| Server | Version | Lifespans | Exit on SIGTERM | Exit after a failed startup | Notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in (*LIFESPAN_SERVERS, *NO_LIFESPAN_SERVERS):
+        lifespans = (
+            f"one per worker ({case.workers} tested), every resource closed once on SIGTERM"
+            if case.workers
+            else "none: warns at the first request; resources raise LifespanNotRunning"
+        )
+        rows.append(
+            f"| `{case.label}` | {case.distribution} {version(case.distribution)} | "
+            f"{lifespans} | {code(case.sigterm_exit)} | {code(case.startup_failed_exit)} | "
+            f"{case.notes} |"
+        )
+    return "\n".join(rows)
+
+
+def split_page() -> tuple[str, str, str]:
+    """``docs/servers.md`` as (text before the table, the table, text after it)."""
+    text = DOCS_PAGE.read_text(encoding="utf-8")
+    assert text.count(TABLE_START) == text.count(TABLE_END) == 1, (
+        f"{DOCS_PAGE} must hold the markers {TABLE_START!r} and {TABLE_END!r} once each"
+    )
+    before, rest = text.split(TABLE_START)
+    table, after = rest.split(TABLE_END)
+    return before, table.strip(), after
+
+
+def test_docs_table_is_current() -> None:
+    assert split_page()[1] == render_table(), (
+        f"{DOCS_PAGE.name} does not match the servers the tests ran (or their versions "
+        f"changed): run `python -m tests.e2e.test_servers` and review the diff."
+    )
+
+
+def write_docs_table() -> None:
+    """Replace the table in ``docs/servers.md`` with :func:`render_table`."""
+    before, _, after = split_page()
+    page = f"{before}{TABLE_START}\n{render_table()}\n{TABLE_END}{after}"
+    DOCS_PAGE.write_text(page, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_docs_table()
+    sys.stdout.write(f"wrote {DOCS_PAGE}\n")
