@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -18,6 +19,25 @@ WSGI_REASON = (
     "django_lifespan_di.asgi.get_asgi_application()."
 )
 
+logger = logging.getLogger("django_lifespan_di")
+
+# The first request without a lifespan is where a server that never sends one (daphne,
+# runserver, uvicorn --lifespan off) shows itself; later requests would only repeat it.
+_warned_not_running = False
+
+
+def warn_not_running_once(reason: str) -> None:
+    """Log, once per process, that requests are served without the lifespan, and why."""
+    global _warned_not_running
+    if _warned_not_running:
+        return
+    _warned_not_running = True
+    logger.warning(
+        "The lifespan did not run: no resource was started and request.state is empty, so "
+        "every use of a resource raises LifespanNotRunning. Cause: %s",
+        reason,
+    )
+
 
 def request_state(request: HttpRequest) -> LifespanState:
     """The ``request.state`` for one request: a shallow copy of the running lifespan's state."""
@@ -25,6 +45,7 @@ def request_state(request: HttpRequest) -> LifespanState:
         runtime = current_runtime()
     except LifespanNotRunning as exc:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
+        warn_not_running_once(reason)
         return MissingLifespanState(reason)
     return LifespanState(runtime.state)
 

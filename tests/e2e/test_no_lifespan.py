@@ -1,0 +1,89 @@
+"""No ASGI lifespan: a warning at startup, a clear error at first use, nothing opened.
+
+daphne, ``manage.py runserver`` (WSGI), a bare WSGI request and ``uvicorn --lifespan off`` never
+start the resources. The package must say so (a warning on the first request; runserver's system
+checks print W203 before it serves) and every use must raise ``LifespanNotRunning`` naming the
+fix, without creating a resource behind the user's back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import httpx
+import pytest
+from django.core.wsgi import get_wsgi_application
+
+from django_lifespan_di import middleware
+from tests.e2e.test_servers import NO_LIFESPAN_SERVERS, RUNSERVER, ServerCase
+from tests.project import journal
+
+pytestmark = pytest.mark.e2e
+
+WARNING = "The lifespan did not run: no resource was started and request.state is empty"
+FIX = "django_lifespan_di.asgi.get_asgi_application()"
+
+
+def assert_first_use_explains(report: dict[str, str], *, wsgi: bool) -> None:
+    """Both ways to reach a resource raised LifespanNotRunning with the cause and the fix."""
+    state, container = report["request.state"], report["get_container"]
+    assert state.startswith("LifespanNotRunning: request.state['http_client']: "), report
+    assert container.startswith("LifespanNotRunning: The lifespan is not running."), report
+    assert FIX in state, report
+    assert FIX in container, report
+    if wsgi:
+        assert "this request came through WSGI" in state, report
+    else:
+        assert "daphne, uvicorn --lifespan off" in state, report
+
+
+@pytest.mark.parametrize("case", NO_LIFESPAN_SERVERS, ids=lambda case: case.id)
+def test_server_without_lifespan_warns_and_refuses_at_first_use(
+    case: ServerCase, tmp_path: Path
+) -> None:
+    server = case.serve(tmp_path / "journal", ready_path="/first-use/")
+    with server:
+        report = httpx.get(server.url("/first-use/")).json()
+        unserved = httpx.get(server.url("/state/"))
+    assert_first_use_explains(report, wsgi=case is RUNSERVER)
+    assert unserved.status_code == 500
+    assert server.returncode == case.sigterm_exit, server.output
+    assert server.journal_events() == [], "a resource was created without a lifespan"
+    assert WARNING in server.output
+    if case is RUNSERVER:
+        checks = server.output.index("django_lifespan_di.W203")
+        assert checks < server.output.index("Starting development server"), server.output
+
+
+def wsgi_get(path: str) -> tuple[str, bytes]:
+    """One request through Django's WSGI handler, as a WSGI server would send it."""
+    environ: dict[str, Any] = {"PATH_INFO": path}
+    setup_testing_defaults(environ)
+    status: list[str] = []
+
+    def start_response(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> None:
+        status.append(line)
+
+    body: Iterable[bytes] = get_wsgi_application()(environ, start_response)
+    return status[0], b"".join(body)
+
+
+def test_wsgi_request_warns_once_and_refuses_at_first_use(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The warning is once per process; another test in this process may have used it up.
+    monkeypatch.setattr(middleware, "_warned_not_running", False)
+    with caplog.at_level(logging.WARNING, logger="django_lifespan_di"):
+        status, body = wsgi_get("/first-use/")
+        unserved, _ = wsgi_get("/state/")
+    assert status.startswith("200")
+    assert_first_use_explains(json.loads(body), wsgi=True)
+    assert unserved.startswith("500")
+    warnings = [r for r in caplog.records if r.name == "django_lifespan_di"]
+    assert [r.getMessage().startswith(WARNING) for r in warnings] == [True]
+    assert journal.EVENTS == [], "a resource was created without a lifespan"
