@@ -3,19 +3,28 @@
 Ids: E001 ``LIFESPAN_DI`` malformed or unknown keys; E002 ``CONTAINERS`` malformed;
 E003 a timeout is not a positive number; E004 a container path does not import;
 E005 a container path is not a ``DeclarativeContainer``; W001 the middleware is missing.
+W201 the lifespan starts nothing; W202 a middleware before ``LifespanStateMiddleware`` may
+read ``request.state``; W203 ``runserver`` runs no lifespan; E201 the ASGI application is
+Django's own; E202 ``ASGI_APPLICATION`` does not import; W204 the ASGI application does not
+visibly wrap a ``LifespanApplication``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.handlers.asgi import ASGIHandler
+from django.utils.module_loading import import_string
 
-from django_lifespan_di.conf import SETTING, conf, import_container
+from django_lifespan_di.asgi import LifespanApplication
+from django_lifespan_di.conf import EXAMPLE, SETTING, conf, import_container
 from django_lifespan_di.exceptions import ConfigurationError
+from django_lifespan_di.managers import registered_managers
 
 MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
 
@@ -59,3 +68,168 @@ def check_middleware(
             id="django_lifespan_di.W001",
         )
     ]
+
+
+# -- deployment shape: does the lifespan have something to start, and will it run? -----------
+
+#: Where to look for the application inside the wrappers an ``asgi.py`` commonly adds
+#: (Django's ``ASGIStaticFilesHandler``, Sentry, Whitenoise, ``functools.wraps``, ...).
+WRAPPER_ATTRIBUTES = ("application", "app", "asgi_app", "inner", "_app", "__wrapped__")
+ASGI_FIX = (
+    "In asgi.py, replace django.core.asgi.get_asgi_application with "
+    "django_lifespan_di.asgi.get_asgi_application: Django's own handler refuses the ASGI "
+    "lifespan, so no resource would ever start."
+)
+
+
+@register(Tags.compatibility)
+def check_something_to_start(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W201: the lifespan would start nothing at all."""
+    try:
+        configured = conf.CONTAINERS
+    except ConfigurationError:
+        return []  # check_settings reports it
+    if configured or registered_managers():
+        return []
+    where = (
+        f'settings.{SETTING} has no "CONTAINERS"'
+        if conf.is_set
+        else f"settings.{SETTING} is not set"
+    )
+    return [
+        Warning(
+            f"{where} and no lifespan manager is registered, so the lifespan starts nothing.",
+            hint=f"List your containers, e.g. {EXAMPLE}",
+            id="django_lifespan_di.W201",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_middleware_order(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W202: a middleware that may read ``request.state`` runs before it is set.
+
+    The rule: only Django's own middleware (``django.*``), which never reads
+    ``request.state``, may come before ``LifespanStateMiddleware``. It depends on no other
+    middleware, so moving it first is always safe.
+    """
+    middleware = list(settings.MIDDLEWARE)
+    if MIDDLEWARE_PATH not in middleware:
+        return []  # W001
+    before = middleware[: middleware.index(MIDDLEWARE_PATH)]
+    needs_it = [path for path in before if not path.startswith("django.")]
+    if not needs_it:
+        return []
+    return [
+        Warning(
+            f"{', '.join(needs_it)} come(s) before {MIDDLEWARE_PATH} in MIDDLEWARE: there, "
+            f"request.state is not set yet and reading it raises AttributeError.",
+            hint=f"Move {MIDDLEWARE_PATH!r} above them (first in MIDDLEWARE is always safe: "
+            f"it needs no other middleware). Silence django_lifespan_di.W202 if none of them "
+            f"reads request.state.",
+            id="django_lifespan_di.W202",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_runserver(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W203: ``manage.py runserver`` never runs the ASGI lifespan (it runs these checks first)."""
+    if sys.argv[1:2] != ["runserver"]:
+        return []
+    return [
+        Warning(
+            "manage.py runserver does not run the ASGI lifespan (it is WSGI, or daphne's "
+            "ASGI without lifespan): no resource starts, and request.state and get_container() "
+            "raise LifespanNotRunning.",
+            hint="Serve the project with an ASGI server that runs the lifespan, e.g. "
+            "`uvicorn myproject.asgi:application --reload` for development.",
+            id="django_lifespan_di.W203",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_asgi_application(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E201/E202/W204: the project's ASGI application must be a ``LifespanApplication``.
+
+    It is ``settings.ASGI_APPLICATION`` if set, else ``application`` in the ``asgi`` module
+    next to the settings module; a project with neither is not checked.
+    """
+    explicit = getattr(settings, "ASGI_APPLICATION", None)
+    package = settings.SETTINGS_MODULE.rpartition(".")[0]
+    path = explicit or (f"{package}.asgi.application" if package else None)
+    if path is None:
+        return []
+    try:
+        application = import_string(path)
+    except ConfigurationError:
+        return []  # asgi.py ran get_asgi_application(), which hit a setting reported above
+    except ImportError as exc:
+        module = path.rpartition(".")[0]
+        if not explicit and isinstance(exc, ModuleNotFoundError) and exc.name == module:
+            return []  # no asgi.py where Django's project template puts it
+        source = "settings.ASGI_APPLICATION" if explicit else "the default location"
+        return [
+            Error(
+                f"The ASGI application {path!r} ({source}) cannot be imported: {exc}",
+                hint="Set settings.ASGI_APPLICATION to the dotted path of the `application` "
+                "in your asgi.py.",
+                id="django_lifespan_di.E202",
+            )
+        ]
+    found = _find_application(application)
+    if isinstance(found, LifespanApplication):
+        return []
+    if isinstance(found, ASGIHandler):
+        return [
+            Error(
+                f"The ASGI application {path!r} is Django's own ASGIHandler.",
+                hint=ASGI_FIX,
+                id="django_lifespan_di.E201",
+            )
+        ]
+    return [
+        Warning(
+            f"The ASGI application {path!r} ({type(application).__qualname__}) is not, and "
+            f"does not visibly wrap, a django_lifespan_di.asgi.LifespanApplication.",
+            hint=f"{ASGI_FIX} If a wrapper hides it, make sure lifespan scopes reach it and "
+            f"silence django_lifespan_di.W204.",
+            id="django_lifespan_di.W204",
+        )
+    ]
+
+
+def _find_application(application: object) -> object:
+    """The ``LifespanApplication`` or Django ``ASGIHandler`` inside ``application``, if any."""
+    seen: set[int] = set()
+    queue = [application]
+    handler: object = None
+    while queue:
+        app = queue.pop(0)
+        if id(app) in seen:
+            continue
+        seen.add(id(app))
+        if isinstance(app, LifespanApplication):
+            return app
+        if isinstance(app, ASGIHandler):
+            handler = app
+            continue
+        queue.extend(
+            inner
+            for inner in (getattr(app, name, None) for name in WRAPPER_ATTRIBUTES)
+            if inner is not None
+        )
+        # Channels' ProtocolTypeRouter keeps its applications in a mapping.
+        mapping = getattr(app, "application_mapping", None)
+        if isinstance(mapping, Mapping):
+            queue.extend(mapping.values())
+    return handler
