@@ -49,9 +49,9 @@ class ServerCase:
     def id(self) -> str:
         return self.label.replace(" ", "")
 
-    def serve(self, journal: Path, **kwargs: Any) -> Server:
+    def serve(self, journal: Path, extra_args: tuple[str, ...] = (), **kwargs: Any) -> Server:
         """The (not yet started) server of this case, journalling to ``journal``."""
-        return Server(self.server, *self.args, journal=journal, **kwargs)
+        return Server(self.server, *self.args, *extra_args, journal=journal, **kwargs)
 
 
 UVICORN_WORKERS = ServerCase(
