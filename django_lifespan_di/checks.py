@@ -11,12 +11,13 @@ visibly wrap a ``LifespanApplication``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig
-from django.conf import settings
+from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.handlers.asgi import ASGIHandler
 from django.utils.module_loading import import_string
@@ -165,7 +166,9 @@ def check_asgi_application(
     next to the settings module; a project with neither is not checked.
     """
     explicit = getattr(settings, "ASGI_APPLICATION", None)
-    package = settings.SETTINGS_MODULE.rpartition(".")[0]
+    # SETTINGS_MODULE is None under override_settings() and settings.configure().
+    settings_module = settings.SETTINGS_MODULE or os.environ.get(ENVIRONMENT_VARIABLE, "")
+    package = settings_module.rpartition(".")[0]
     path = explicit or (f"{package}.asgi.application" if package else None)
     if path is None:
         return []

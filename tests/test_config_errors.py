@@ -1,0 +1,239 @@
+"""Bad configuration: each mistake gets a system check (or an error) that names the fix.
+
+The checks run through Django's check framework exactly as ``manage.py check`` runs them; one
+test runs the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.asgi import get_asgi_application as get_django_asgi_application
+from django.core.checks import CheckMessage, run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from django_lifespan_di.asgi import get_asgi_application
+from django_lifespan_di.checks import MIDDLEWARE_PATH
+from tests.project.asgi import application as lifespan_application
+from tests.server import ROOT
+
+
+class HeaderMiddleware:
+    """The usual shape of an ASGI middleware (Sentry's, OpenTelemetry's): it keeps ``app``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+async def unknown_application(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app the check cannot see into."""
+
+
+# ASGI applications for settings.ASGI_APPLICATION to point at.
+django_application = get_django_asgi_application()
+wrapped_django_application = HeaderMiddleware(django_application)
+wrapped_lifespan_application = HeaderMiddleware(lifespan_application)
+
+
+def our_messages() -> dict[str, CheckMessage]:
+    """This package's check messages, by id, as ``manage.py check`` would report them."""
+    return {
+        message.id: message
+        for message in run_checks()
+        if message.id and message.id.startswith("django_lifespan_di.")
+    }
+
+
+def full_text(message: CheckMessage) -> str:
+    return f"{message.msg} {message.hint or ''}"
+
+
+@pytest.fixture
+def no_lifespan_setting() -> Iterator[None]:
+    with override_settings():
+        del settings.LIFESPAN_DI
+        yield
+
+
+@pytest.mark.usefixtures("no_lifespan_setting")
+def test_missing_setting_warns_that_nothing_starts() -> None:
+    warning = our_messages()["django_lifespan_di.W201"]
+    assert "settings.LIFESPAN_DI is not set" in warning.msg
+    assert '"CONTAINERS": ["myproject.containers.Container"]' in full_text(warning)
+
+
+@override_settings(LIFESPAN_DI={"STARTUP_TIMEOUT": 5})
+def test_setting_without_containers_warns_that_nothing_starts() -> None:
+    warning = our_messages()["django_lifespan_di.W201"]
+    assert 'settings.LIFESPAN_DI has no "CONTAINERS"' in warning.msg
+
+
+def test_valid_settings_report_nothing() -> None:
+    assert our_messages() == {}
+
+
+@pytest.mark.parametrize(
+    ("lifespan_di", "check_id", "names", "fix"),
+    [
+        (
+            {"CONTAINER": ["tests.project.containers.Container"]},
+            "django_lifespan_di.E001",
+            "'CONTAINER'",
+            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT'",
+        ),
+        (
+            {"CONTAINERS": "tests.project.containers.Container"},
+            "django_lifespan_di.E002",
+            "'tests.project.containers.Container'",
+            "must be a list of dotted paths",
+        ),
+        (
+            {"CONTAINERS": ["tests.project.containers.Container"], "SHUTDOWN_TIMEOUT": "30"},
+            "django_lifespan_di.E003",
+            'LIFESPAN_DI["SHUTDOWN_TIMEOUT"]',
+            "must be a number of seconds > 0",
+        ),
+        (
+            {"CONTAINERS": ["tests.project.containres.Container"]},
+            "django_lifespan_di.E004",
+            "'tests.project.containres.Container' cannot be imported",
+            "Give the full dotted path of a DeclarativeContainer subclass",
+        ),
+        (
+            {"CONTAINERS": ["tests.project.containers.Tracked"]},
+            "django_lifespan_di.E005",
+            "'tests.project.containers.Tracked' is <class 'tests.project.containers.Tracked'>",
+            "Point it at the container class",
+        ),
+    ],
+    ids=[
+        "mistyped-key",
+        "containers-not-a-list",
+        "timeout-not-a-number",
+        "no-import",
+        "not-a-container",
+    ],
+)
+def test_bad_setting_is_an_error_naming_it_and_the_fix(
+    lifespan_di: dict[str, object], check_id: str, names: str, fix: str
+) -> None:
+    with override_settings(LIFESPAN_DI=lifespan_di):
+        messages = our_messages()
+    assert list(messages) == [check_id]
+    assert names in full_text(messages[check_id])
+    assert fix in full_text(messages[check_id])
+
+
+@override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"])
+def test_missing_middleware_warns() -> None:
+    warning = our_messages()["django_lifespan_di.W001"]
+    assert f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE" in full_text(warning)
+
+
+@override_settings(
+    MIDDLEWARE=[
+        "django.middleware.security.SecurityMiddleware",
+        "myproject.middleware.TenantMiddleware",
+        MIDDLEWARE_PATH,
+    ]
+)
+def test_middleware_after_one_that_may_need_it_warns() -> None:
+    warning = our_messages()["django_lifespan_di.W202"]
+    assert warning.msg.startswith("myproject.middleware.TenantMiddleware come(s) before")
+    assert "SecurityMiddleware" not in warning.msg  # Django's own never read request.state
+    assert f"Move {MIDDLEWARE_PATH!r} above them" in full_text(warning)
+
+
+@override_settings(MIDDLEWARE=["django.middleware.security.SecurityMiddleware", MIDDLEWARE_PATH])
+def test_middleware_after_django_middleware_only_is_fine() -> None:
+    assert our_messages() == {}
+
+
+def test_runserver_warns_that_it_runs_no_lifespan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver"])
+    warning = our_messages()["django_lifespan_di.W203"]
+    assert "uvicorn myproject.asgi:application" in full_text(warning)
+
+
+def test_app_missing_from_installed_apps_is_refused_when_the_server_loads_asgi() -> None:
+    apps_without = [app for app in settings.INSTALLED_APPS if app != "django_lifespan_di"]
+    with (
+        override_settings(INSTALLED_APPS=apps_without),
+        pytest.raises(ImproperlyConfigured, match='Add "django_lifespan_di" to INSTALLED_APPS'),
+    ):
+        get_asgi_application()
+
+
+@pytest.mark.parametrize(
+    ("asgi_application", "check_id", "fix"),
+    [
+        (
+            "tests.test_config_errors.django_application",
+            "django_lifespan_di.E201",
+            "replace django.core.asgi.get_asgi_application with "
+            "django_lifespan_di.asgi.get_asgi_application",
+        ),
+        (
+            "tests.test_config_errors.wrapped_django_application",
+            "django_lifespan_di.E201",
+            "replace django.core.asgi.get_asgi_application",
+        ),
+        (
+            "tests.project.asgl.application",
+            "django_lifespan_di.E202",
+            "Set settings.ASGI_APPLICATION to the dotted path",
+        ),
+        (
+            "tests.test_config_errors.unknown_application",
+            "django_lifespan_di.W204",
+            "make sure lifespan scopes reach it",
+        ),
+    ],
+    ids=["django-handler", "wrapped-django-handler", "no-import", "unknown"],
+)
+def test_asgi_application_without_the_lifespan_is_reported(
+    asgi_application: str, check_id: str, fix: str
+) -> None:
+    with override_settings(ASGI_APPLICATION=asgi_application):
+        messages = our_messages()
+    assert list(messages) == [check_id]
+    assert asgi_application in messages[check_id].msg
+    assert fix in full_text(messages[check_id])
+
+
+@pytest.mark.parametrize(
+    "asgi_application",
+    ["tests.project.asgi.application", "tests.test_config_errors.wrapped_lifespan_application"],
+)
+def test_lifespan_application_plain_or_wrapped_passes(asgi_application: str) -> None:
+    with override_settings(ASGI_APPLICATION=asgi_application):
+        assert our_messages() == {}
+
+
+def test_manage_py_check_fails_with_the_id_and_the_fix() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "LIFESPAN_DI_TEST_CONTAINERS": "tests.project.containres.Container",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "(django_lifespan_di.E004)" in result.stderr
+    assert "'tests.project.containres.Container' cannot be imported" in result.stderr
