@@ -20,3 +20,8 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Python 3.10-3.13 x Django 4.2 / 5.2 / 6.x (noxfile.py); not part of `make test`.
+# One cell: make test-matrix NOX_ARGS="-s tests-3.10(django='4.2')"
+test-matrix: $(STAMP)
+	$(BIN)/nox $(NOX_ARGS)

@@ -8,6 +8,7 @@ by a test that runs the server (here, in ``test_faults.py`` and ``test_no_lifesp
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -219,6 +220,10 @@ def split_page() -> tuple[str, str, str]:
     return before, table.strip(), after
 
 
+@pytest.mark.skipif(
+    "LIFESPAN_DI_MATRIX_CELL" in os.environ,
+    reason="a test-matrix cell installs other Django/server versions than the page records",
+)
 def test_docs_table_is_current() -> None:
     assert split_page()[1] == render_table(), (
         f"{DOCS_PAGE.name} does not match the servers the tests ran (or their versions "
