@@ -43,7 +43,9 @@ def tests(session: nox.Session, django: str) -> None:
     assert isinstance(session.python, str)
     if django == "6.x" and version_tuple(session.python) < DJANGO_6_MIN_PYTHON:
         session.skip("Django 6 needs Python >= 3.12")
-    session.install(".[test]", DJANGOS[django])
+    # Editable: the tests import the checkout anyway (pytest pythonpath), and pip builds no
+    # build/ directory in it.
+    session.install("-e", ".[test]", DJANGOS[django])
     session.run(
         "python", "-c", "import django, sys; print('Django', django.__version__, sys.version)"
     )
