@@ -87,6 +87,7 @@ def test_startup_hanging_past_the_timeout_is_cancelled_and_named(tmp_path: Path)
         ("hypercorn", signal.SIGINT, 0),
         ("granian", signal.SIGTERM, 0),
     ],
+    ids=["uvicorn-SIGTERM", "hypercorn-SIGINT", "granian-SIGTERM"],
 )
 def test_signal_during_startup_stops_cleanly_once_startup_gives_up(
     server_name: str, stop_signal: signal.Signals, exit_code: int, tmp_path: Path
