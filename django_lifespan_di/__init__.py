@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dependency_injector.wiring import Provide, Provider
+
 from django_lifespan_di.exceptions import (
     InjectionError,
     LifespanError,
@@ -10,17 +12,24 @@ from django_lifespan_di.exceptions import (
     StartupError,
     StateKeyError,
 )
+from django_lifespan_di.injection import inject, run_in_lifespan_loop
 from django_lifespan_di.managers import register_lifespan_manager
 from django_lifespan_di.runtime import get_container, lifespan
+from django_lifespan_di.scopes import RequestResource
 
 __all__ = [
     "InjectionError",
     "LifespanError",
     "LifespanNotRunning",
+    "Provide",
+    "Provider",
+    "RequestResource",
     "ShutdownError",
     "StartupError",
     "StateKeyError",
     "get_container",
+    "inject",
     "lifespan",
     "register_lifespan_manager",
+    "run_in_lifespan_loop",
 ]

@@ -6,25 +6,30 @@ E005 a container path is not a ``DeclarativeContainer``; W001 the middleware is 
 W201 the lifespan starts nothing; W202 a middleware before ``LifespanStateMiddleware`` may
 read ``request.state``; W203 ``runserver`` runs no lifespan; E201 the ASGI application is
 Django's own; E202 ``ASGI_APPLICATION`` does not import; W204 the ASGI application does not
-visibly wrap a ``LifespanApplication``.
+visibly wrap a ``LifespanApplication``. E101 an ``@inject`` string id names no provider of
+the configured containers; E102 an ``@inject`` marker names a provider of a container that is
+not configured; E103 an injected parameter has the name of a URL keyword argument (the URL
+value would silently win); E104 a string id matches providers of several containers.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.handlers.asgi import ASGIHandler
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
 from django_lifespan_di.asgi import LifespanApplication
 from django_lifespan_di.conf import EXAMPLE, SETTING, conf, import_container
-from django_lifespan_di.exceptions import ConfigurationError
+from django_lifespan_di.exceptions import ConfigurationError, InjectionError
+from django_lifespan_di.injection import InjectedView, injected_views, resolve_marker
 from django_lifespan_di.managers import registered_managers
 
 MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
@@ -209,6 +214,58 @@ def check_asgi_application(
             id="django_lifespan_di.W204",
         )
     ]
+
+
+@register(Tags.urls)
+def check_injected_views(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E101/E102/E104: markers that do not resolve; E103: injected names that URLs also pass."""
+    try:
+        live = [cls() for cls in conf.container_classes()]
+    except ConfigurationError:
+        return []  # check_settings reports it
+    routed = list(_routed_views(get_resolver().url_patterns, frozenset()))  # imports the views
+    errors: list[CheckMessage] = []
+    for spec in sorted(injected_views, key=lambda spec: spec.name):
+        for injection in spec.injections:
+            try:
+                resolve_marker(injection.marker, live, f"{spec.name}: {injection.name!r}")
+            except InjectionError as exc:
+                errors.append(Error(str(exc), obj=spec.name, id=exc.check_id))
+    for route, spec, url_kwargs in routed:
+        for name in sorted(spec.names & url_kwargs):
+            errors.append(
+                Error(
+                    f"{spec.name}: injected parameter {name!r} is also a keyword argument of "
+                    f"the URL {route!r}, whose value would silently replace the injected one.",
+                    hint="Rename the parameter or the URL part.",
+                    obj=spec.name,
+                    id="django_lifespan_di.E103",
+                )
+            )
+    return errors
+
+
+def _routed_views(
+    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str], prefix: str = ""
+) -> Iterable[tuple[str, InjectedView, frozenset[str]]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        names = url_kwargs | set(pattern.pattern.regex.groupindex)
+        if isinstance(pattern, URLResolver):
+            names |= set(pattern.default_kwargs)
+            yield from _routed_views(pattern.url_patterns, names, route)
+            continue
+        names |= set(pattern.default_args)
+        view_class = getattr(pattern.callback, "view_class", None)
+        candidates: list[object] = [pattern.callback]
+        if view_class is not None:
+            candidates += [getattr(view_class, method, None) for method in dir(view_class)]
+        for candidate in candidates:
+            spec = getattr(candidate, "__lifespan_di_view__", None)
+            if isinstance(spec, InjectedView):
+                yield route, spec, names
 
 
 def _find_application(application: object) -> object:

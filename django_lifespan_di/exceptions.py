@@ -55,4 +55,11 @@ class StateKeyError(LifespanError, KeyError):
 
 
 class InjectionError(LifespanError, TypeError):
-    """A view asks for something the ``@inject`` decorator cannot give it."""
+    """A view asks for something the ``@inject`` decorator cannot give it.
+
+    ``check_id`` is the id ``manage.py check`` reports it under, when a check can find it early.
+    """
+
+    def __init__(self, message: str, *, check_id: str | None = None) -> None:
+        super().__init__(message)
+        self.check_id = check_id

@@ -26,6 +26,7 @@ from dependency_injector import containers, providers
 from django_lifespan_di.conf import conf
 from django_lifespan_di.exceptions import LifespanNotRunning, ShutdownError, StartupError
 from django_lifespan_di.managers import LifespanManager, registered_managers
+from django_lifespan_di.scopes import RequestResource
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -149,6 +150,9 @@ class Runtime:
             cls: cls() for cls in container_classes
         }
         resources = list(self._resource_units())
+        self._resources: dict[providers.Provider[Any], ResourceUnit] = {
+            unit.provider: unit for unit in resources
+        }
         manager_units = [ManagerUnit(factory) for factory in managers]
         # Managers start after every resource (they may use them) and one after another.
         for index, unit in enumerate(manager_units):
@@ -175,6 +179,8 @@ class Runtime:
             for provider in found:
                 if provider in overriding or provider in units:
                     continue  # started through the provider it overrides, or seen already
+                if isinstance(provider, RequestResource):
+                    continue  # opened per request by @inject, never by the lifespan
                 path = names.get(provider)
                 name = f"{cls.__name__}.{path}" if path else f"{cls.__name__}.{provider!r}"
                 state_key = path if path and "." not in path else None
@@ -362,6 +368,10 @@ class Runtime:
         return failures
 
     # -- lookups ----------------------------------------------------------------------------
+
+    def resource_unit(self, provider: providers.Provider[Any]) -> ResourceUnit | None:
+        """The unit that started ``provider`` (a Resource of a live container), if any."""
+        return self._resources.get(provider)
 
     def container(self, cls: type[containers.DeclarativeContainer]) -> containers.Container:
         try:

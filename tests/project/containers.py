@@ -8,6 +8,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from django_lifespan_di import RequestResource
 from tests.project.journal import fault, record
 
 
@@ -53,6 +54,20 @@ def open_sync(name: str, **dependencies: Any) -> Iterator[Tracked]:
         raise RuntimeError(f"{name} failed to close (test fault)")
 
 
+async def open_unit_of_work(client: Tracked) -> AsyncIterator[Tracked]:
+    """A per-request object built on a shared resource; sees the view's exception."""
+    record("open unit_of_work")
+    unit_of_work = Tracked("unit_of_work", client=client)
+    try:
+        yield unit_of_work
+    except Exception as exc:
+        record(f"rollback unit_of_work {type(exc).__name__}")
+        raise
+    finally:
+        unit_of_work.closed = True
+        record("close unit_of_work")
+
+
 class Service:
     """A Factory-built object between two resources (indirect dependency)."""
 
@@ -67,3 +82,4 @@ class Container(containers.DeclarativeContainer):
     http_client = providers.Resource(open_async, "http_client", database=database)
     service = providers.Factory(Service, client=http_client)
     reporter = providers.Resource(open_async, "reporter", service=service)
+    unit_of_work = RequestResource(open_unit_of_work, client=http_client)

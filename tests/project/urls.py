@@ -2,11 +2,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tests.project import fault_views, views
+from tests.project import fault_views, injected_views, views
 
 urlpatterns = [
     path("state/", views.state_view),
     path("sync-state/", views.sync_state_view),
     path("slow/", fault_views.slow_view),
     path("first-use/", fault_views.first_use_view),
+    path("inject/async/<str:name>/", injected_views.async_view),
+    path("inject/sync/", injected_views.sync_view),
+    path("inject/sync-factory/", injected_views.sync_factory_view),
+    path("inject/async-class/", injected_views.AsyncClassView.as_view()),
+    path("inject/sync-class/", injected_views.SyncClassView.as_view()),
+    path("inject/unit-of-work/", injected_views.unit_of_work_view),
+    path("inject/sync-unit-of-work/", injected_views.sync_unit_of_work_view),
+    path("inject/provider/", injected_views.provider_view),
+    path("inject/drf/", injected_views.drf_view),
+    path("inject/drf-class/", injected_views.DrfClassView.as_view()),
+    path("inject/ninja/", injected_views.ninja_api.urls),
 ]

@@ -1,0 +1,42 @@
+"""``@inject`` through a real uvicorn: every view kind gets the one shared object, all the time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server import Server
+from tests.test_injection import INJECTED_URLS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_every_view_kind_shares_one_client_under_uvicorn(tmp_path: Path) -> None:
+    with (
+        Server("uvicorn", "--no-access-log", journal=tmp_path / "journal") as server,
+        httpx.Client() as http,
+    ):
+        bodies = {url: http.get(server.url(url)).json() for url in INJECTED_URLS}
+        client_ids = {body["client"]["id"] for body in bodies.values() if "client" in body}
+        cache_ids = {body["cache"]["id"] for body in bodies.values() if "cache" in body}
+        thousand = {
+            http.get(server.url("/inject/async-class/")).json()["client"]["id"] for _ in range(1000)
+        }
+        units = [http.get(server.url("/inject/unit-of-work/")).json() for _ in range(3)]
+        assert http.get(server.url("/inject/unit-of-work/?fail=1")).status_code == 500
+    assert len(client_ids) == 1
+    assert len(cache_ids) == 1
+    assert thousand == client_ids
+    assert {unit["client"]["id"] for unit in units} == client_ids
+    assert len({unit["unit_of_work"]["id"] for unit in units}) == 3
+    events = [event for _, event in server.journal_events()]
+    assert events.count("open http_client") == events.count("close http_client") == 1
+    assert events.count("open unit_of_work") == events.count("close unit_of_work") == 4
+    assert events.count("rollback unit_of_work ValueError") == 1
+    # the shared client outlives every per-request object and closes last of the two
+    assert events.index("close http_client") > max(
+        i for i, event in enumerate(events) if event == "close unit_of_work"
+    )
+    assert "Application shutdown complete" in server.output

@@ -1,0 +1,320 @@
+"""``@inject``: every view kind, explicit arguments, per-request resources, and the errors."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from dependency_injector import containers, providers
+from dependency_injector.wiring import Closing
+from django.core.checks import run_checks
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.test import AsyncClient, AsyncRequestFactory, override_settings
+from django.urls import path
+
+from django_lifespan_di import (
+    InjectionError,
+    LifespanNotRunning,
+    Provide,
+    Provider,
+    inject,
+    lifespan,
+    run_in_lifespan_loop,
+)
+from tests.project import injected_views, journal
+from tests.project.containers import Container, Tracked
+
+INJECTED_URLS = [
+    "/inject/async/bob/",
+    "/inject/sync/",
+    "/inject/sync-factory/",
+    "/inject/async-class/",
+    "/inject/sync-class/",
+    "/inject/provider/",
+    "/inject/drf/",
+    "/inject/drf-class/",
+    "/inject/ninja/items/3",
+]
+
+
+@pytest.fixture
+async def state() -> AsyncIterator[dict[str, Any]]:
+    async with lifespan() as state:
+        yield state
+
+
+def ids(body: dict[str, Any]) -> dict[str, int]:
+    return {name: value["id"] for name, value in body.items() if isinstance(value, dict)}
+
+
+@pytest.mark.parametrize("url", INJECTED_URLS)
+async def test_every_view_kind_gets_the_live_shared_objects(
+    state: dict[str, Any], url: str
+) -> None:
+    response = await AsyncClient().get(url)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    for name, object_id in ids(body).items():
+        assert object_id == id(state[body[name]["name"]]), name
+        assert body[name]["closed"] is False
+
+
+async def test_string_ids_annotated_and_configuration_values(state: dict[str, Any]) -> None:
+    body = (await AsyncClient().get("/inject/async/bob/")).json()
+    assert body["name"] == "bob"  # the URL kwarg still arrives
+    assert body["greeting"] == "hello"
+    assert body["cache"]["id"] == id(state["cache"])
+
+
+async def test_sync_view_runs_async_calls_on_the_lifespan_loop(state: dict[str, Any]) -> None:
+    body = (await AsyncClient().get("/inject/sync/")).json()
+    assert body["ping"] == "pong from http_client"
+
+
+def test_views_keep_what_django_and_frameworks_read() -> None:
+    view = injected_views.async_view
+    assert inspect.iscoroutinefunction(view)
+    assert not inspect.iscoroutinefunction(injected_views.sync_view)
+    assert view.__name__ == "async_view"
+    assert view.csrf_exempt is True  # type: ignore[attr-defined]
+    assert inspect.signature(view).parameters.keys() == {"request", "name"}
+    assert "client" not in view.__annotations__
+    assert "client" in inspect.signature(inspect.unwrap(view)).parameters
+    # django-ninja built its schema from the visible signature: only the path parameter.
+    operation = next(iter(injected_views.ninja_api.urls[0]))
+    assert "client" not in str(operation.pattern)
+
+
+async def test_explicit_arguments_win_over_injection(state: dict[str, Any]) -> None:
+    request = AsyncRequestFactory().get("/")
+    fake = Tracked("fake")
+    by_keyword = await injected_views.async_view(request, name="x", client=fake)  # type: ignore[call-arg]
+    assert ids(_json(by_keyword))["client"] == id(fake)
+    by_position = await injected_views.async_view(request, "x", fake)
+    assert ids(_json(by_position)) == {"client": id(state["http_client"]), "cache": id(fake)}
+
+
+async def test_a_request_resource_is_opened_and_closed_per_request(
+    state: dict[str, Any],
+) -> None:
+    client = AsyncClient()
+    first, second = await asyncio.gather(
+        client.get("/inject/unit-of-work/"), client.get("/inject/unit-of-work/")
+    )
+    assert first.json()["unit_of_work"]["id"] != second.json()["unit_of_work"]["id"]
+    assert first.json()["client"]["id"] == id(state["http_client"])
+    assert journal.EVENTS.count("open unit_of_work") == 2
+    assert journal.EVENTS.count("close unit_of_work") == 2
+    assert not state["http_client"].closed  # the shared resource it used stays open
+    assert (await client.get("/inject/sync-unit-of-work/")).status_code == 200
+    assert journal.EVENTS.count("close unit_of_work") == 3
+
+
+async def test_a_request_resource_sees_the_view_exception(state: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="the view failed"):
+        await AsyncClient().get("/inject/unit-of-work/?fail=1")
+    assert journal.EVENTS[-2:] == ["rollback unit_of_work ValueError", "close unit_of_work"]
+
+
+async def test_an_explicit_argument_skips_opening_a_request_resource(
+    state: dict[str, Any],
+) -> None:
+    request = AsyncRequestFactory().get("/")
+    fake = Tracked("fake", client=state["http_client"])
+    await injected_views.unit_of_work_view(request, unit_of_work=fake)
+    assert "open unit_of_work" not in journal.EVENTS
+
+
+async def test_the_provider_marker_gives_the_live_provider(state: dict[str, Any]) -> None:
+    body = (await AsyncClient().get("/inject/provider/")).json()
+    assert body["client"]["id"] == id(state["http_client"])
+
+
+async def test_the_same_object_from_the_first_to_the_thousandth_request(
+    state: dict[str, Any],
+) -> None:
+    client = AsyncClient()
+    seen = {(await client.get("/inject/async-class/")).json()["client"]["id"] for _ in range(1000)}
+    assert seen == {id(state["http_client"])}
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+async def test_without_a_lifespan_the_error_names_the_view_and_the_causes() -> None:
+    with pytest.raises(LifespanNotRunning) as raised:
+        await injected_views.async_view(AsyncRequestFactory().get("/"), name="x")  # type: ignore[call-arg]
+    message = str(raised.value)
+    assert "tests.project.injected_views.async_view needs cache, client, greeting" in message
+    assert "runserver" in message
+    assert "lifespan()" in message
+
+
+async def test_after_shutdown_nothing_closed_is_handed_out() -> None:
+    async with lifespan():
+        pass
+    with pytest.raises(LifespanNotRunning, match="async_view"):
+        await injected_views.async_view(AsyncRequestFactory().get("/"), name="x")  # type: ignore[call-arg]
+
+
+async def test_a_lifespan_on_another_event_loop_is_refused() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    async def run_elsewhere() -> None:
+        async with lifespan():
+            started.set()
+            await asyncio.get_running_loop().run_in_executor(None, release.wait)
+
+    thread = threading.Thread(target=asyncio.run, args=(run_elsewhere(),))
+    thread.start()
+    try:
+        assert started.wait(10)
+        with pytest.raises(LifespanNotRunning, match="another event loop"):
+            await injected_views.async_view(AsyncRequestFactory().get("/"), name="x")  # type: ignore[call-arg]
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_closing_marker_is_refused_at_decoration() -> None:
+    with pytest.raises(InjectionError, match=r"'client' uses Closing\[...\].*RequestResource"):
+
+        @inject
+        async def view(request: HttpRequest, client: Any = Closing[Container.http_client]) -> None:
+            pass
+
+
+def test_variadic_injected_parameter_is_refused_at_decoration() -> None:
+    with pytest.raises(InjectionError, match="'clients' is variadic positional"):
+
+        @inject
+        def view(request: HttpRequest, *clients: Annotated[Any, Provide[Container.cache]]) -> None:
+            pass
+
+
+def test_a_view_without_markers_is_returned_unchanged() -> None:
+    def view(request: HttpRequest) -> None:
+        pass
+
+    assert inject(view) is view
+
+
+class Unconfigured(containers.DeclarativeContainer):
+    client = providers.Resource(Tracked, "unconfigured")
+
+
+@pytest.fixture
+def throwaway_views() -> Iterator[None]:
+    """Views with bad markers, made in a test, must not linger in the checks of other tests."""
+    yield
+    gc.collect()
+
+
+@pytest.mark.usefixtures("throwaway_views")
+async def test_request_time_errors_name_the_view_and_parameter(state: dict[str, Any]) -> None:
+    @inject
+    async def typo(request: HttpRequest, client: Any = Provide["htp_client"]) -> None:
+        pass
+
+    @inject
+    async def elsewhere(request: HttpRequest, client: Any = Provide[Unconfigured.client]) -> None:
+        pass
+
+    request = AsyncRequestFactory().get("/")
+    with pytest.raises(InjectionError, match=r"typo: parameter 'client': Provide\['htp_client'\]"):
+        await typo(request)
+    with pytest.raises(InjectionError) as raised:
+        await elsewhere(request)
+    assert "Provide[tests.test_injection.Unconfigured.client] belongs to a container" in str(
+        raised.value
+    )
+    assert 'LIFESPAN_DI["CONTAINERS"] (configured: Container)' in str(raised.value)
+
+
+@pytest.mark.usefixtures("throwaway_views")
+def test_checks_report_bad_markers() -> None:
+    @inject
+    async def typo(request: HttpRequest, client: Any = Provide["htp_client"]) -> None:
+        pass
+
+    @inject
+    async def elsewhere(request: HttpRequest, client: Any = Provide[Unconfigured.client]) -> None:
+        pass
+
+    found = {message.id: message.msg for message in run_checks(tags=["urls"])}
+    assert "typo" in found["django_lifespan_di.E101"]
+    assert "elsewhere" in found["django_lifespan_di.E102"]
+    del typo, elsewhere
+    gc.collect()
+    assert not run_checks(tags=["urls"])
+
+
+@inject
+async def colliding_view(
+    request: HttpRequest, cache: Any = Provide[Container.cache]
+) -> HttpResponse:
+    return HttpResponse()
+
+
+urlpatterns = [path("items/<str:cache>/", colliding_view)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_checks_report_an_injected_name_that_is_also_a_url_kwarg() -> None:
+    [error] = run_checks(tags=["urls"])
+    assert error.id == "django_lifespan_di.E103"
+    assert "colliding_view: injected parameter 'cache'" in error.msg
+    assert "items/<str:cache>/" in error.msg
+
+
+def test_the_test_project_passes_the_checks() -> None:
+    assert not [
+        message for message in run_checks() if (message.id or "").startswith("django_lifespan")
+    ]
+
+
+# -- sync code and the lifespan loop -----------------------------------------------------------
+
+
+async def test_sync_view_needing_the_loop_refuses_to_block_it(state: dict[str, Any]) -> None:
+    request = AsyncRequestFactory().get("/")
+    with pytest.raises(RuntimeError, match="sync_factory_view must wait for the lifespan"):
+        injected_views.sync_factory_view(request)
+    response = await sync_to_async(injected_views.sync_factory_view)(request)
+    assert response.status_code == 200
+
+
+async def test_sync_view_with_only_ready_objects_can_be_called_on_the_loop(
+    state: dict[str, Any],
+) -> None:
+    response = injected_views.SyncClassView.as_view()(AsyncRequestFactory().get("/"))
+    assert _json(response)["cache"]["id"] == id(state["cache"])
+
+
+async def test_run_in_lifespan_loop_refuses_the_loop_itself(state: dict[str, Any]) -> None:
+    with pytest.raises(RuntimeError, match="ping must wait"):
+        run_in_lifespan_loop(injected_views.ping, state["http_client"])
+    result = await sync_to_async(run_in_lifespan_loop)(injected_views.ping, state["http_client"])
+    assert result == "pong from http_client"
+
+
+def test_run_in_lifespan_loop_without_a_lifespan() -> None:
+    with pytest.raises(LifespanNotRunning):
+        run_in_lifespan_loop(injected_views.ping, Tracked("x"))
+
+
+def _json(response: Any) -> dict[str, Any]:
+    assert isinstance(response, JsonResponse)
+    import json
+
+    body: dict[str, Any] = json.loads(response.content)
+    return body
+
+
+__all__ = ["Provider"]
