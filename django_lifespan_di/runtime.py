@@ -459,6 +459,14 @@ def current_runtime() -> Runtime:
     )
 
 
+def running_runtime() -> Runtime | None:
+    """Like :func:`current_runtime`, but None when no lifespan serves this code."""
+    try:
+        return current_runtime()
+    except LifespanNotRunning:
+        return None
+
+
 def get_container(cls: type[containers.DeclarativeContainer]) -> containers.Container:
     """The live instance of ``cls`` started by the running lifespan.
 

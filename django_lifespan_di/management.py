@@ -1,0 +1,48 @@
+"""``LifespanCommand``: management commands that run with the lifespan started.
+
+A command has no ASGI server, so nothing starts the resources. This base class runs
+``handle_async()`` inside :func:`~django_lifespan_di.lifespan` on a fresh event loop: the same
+startup, ordering, rollback and shutdown as under a server, and the async resources belong to
+the loop the command's code runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from django_lifespan_di.runtime import lifespan
+
+
+class LifespanCommand(BaseCommand):
+    """A ``BaseCommand`` whose ``handle_async()`` runs with every resource started::
+
+        class Command(LifespanCommand):
+            async def handle_async(self, *args, **options):
+                client = get_container(Container).http_client()
+                ...
+
+    ``@inject``-ed functions and :func:`~django_lifespan_di.get_container` work inside it.
+    A failed startup raises :class:`~django_lifespan_di.exceptions.StartupError` after closing
+    whatever had started.
+    """
+
+    def handle(self, *args: Any, **options: Any) -> str | None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._run(*args, **options))
+        raise CommandError(
+            f"{type(self).__module__} runs its own event loop and cannot be called from async "
+            f"code. Use `await asgiref.sync.sync_to_async(call_command)(...)`."
+        )
+
+    async def _run(self, *args: Any, **options: Any) -> str | None:
+        async with lifespan():
+            return await self.handle_async(*args, **options)
+
+    async def handle_async(self, *args: Any, **options: Any) -> str | None:
+        """The command's work, with the lifespan running. Subclasses must implement it."""
+        raise NotImplementedError("subclasses of LifespanCommand must provide handle_async()")

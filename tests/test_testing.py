@@ -1,0 +1,158 @@
+"""The testing toolkit: overrides, the pytest fixtures, the unittest mixin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from django.test import AsyncClient, Client, SimpleTestCase
+
+from django_lifespan_di import LifespanError, LifespanNotRunning, StartupError, get_container
+from django_lifespan_di.pytest_plugin import Override
+from django_lifespan_di.testing import LifespanTestMixin, lifespan, override_providers
+from tests.project import journal
+from tests.project.containers import Container, Tracked, open_async
+
+
+async def client_id(client: AsyncClient) -> int:
+    body = (await client.get("/inject/async-class/")).json()
+    object_id: int = body["client"]["id"]
+    return object_id
+
+
+async def test_lifespan_client_serves_the_lifespan_objects(
+    lifespan: dict[str, Any], lifespan_client: AsyncClient
+) -> None:
+    assert await client_id(lifespan_client) == id(lifespan["http_client"])
+    state = (await lifespan_client.get("/state/")).json()
+    assert state["client_id"] == id(lifespan["http_client"])
+
+
+async def test_override_while_running_reaches_the_next_request(
+    lifespan_client: AsyncClient, override: Override
+) -> None:
+    real = await client_id(lifespan_client)
+    fake = Tracked("fake")
+    override(Container.http_client, fake)
+    assert await client_id(lifespan_client) == id(fake)
+    assert real != id(fake)
+
+
+@pytest.fixture
+def fake_client(override: Override) -> Tracked:
+    fake = Tracked("fake")
+    override(Container.http_client, fake)
+    return fake
+
+
+async def test_override_before_startup_replaces_the_resource(
+    fake_client: Tracked, lifespan: dict[str, Any], lifespan_client: AsyncClient
+) -> None:
+    assert lifespan["http_client"] is fake_client
+    assert await client_id(lifespan_client) == id(fake_client)
+    assert "open http_client" not in journal.EVENTS
+
+
+async def test_a_fake_stands_in_for_a_resource_that_cannot_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFESPAN_DI_TEST_FAIL_START", "http_client")
+    with pytest.raises(StartupError, match="http_client failed to start"):
+        async with lifespan():
+            pass
+    journal.EVENTS.clear()
+    fake = Tracked("fake")
+    with override_providers(Container.http_client, fake):
+        async with lifespan() as state:
+            assert state["http_client"] is fake
+            assert await client_id(AsyncClient()) == id(fake)
+    assert "open http_client" not in journal.EVENTS
+    assert "close database" in journal.EVENTS
+    assert not fake.closed  # a plain fake is never "shut down"
+    assert not Container.http_client.overridden
+
+
+async def test_a_resource_replacement_is_started_and_stopped_in_its_place() -> None:
+    replacement = providers.Resource(open_async, "fake_client")
+    with override_providers(Container.http_client, replacement):
+        async with lifespan() as state:
+            assert state["http_client"].name == "fake_client"
+    assert journal.EVENTS.count("open fake_client") == 1
+    assert journal.EVENTS.count("close fake_client") == 1
+    assert "open http_client" not in journal.EVENTS
+
+
+async def test_overriding_before_first_use_does_not_skip_a_later_async_shutdown() -> None:
+    # dependency-injector makes an async Resource's mode sticky when it is first called while
+    # overridden by a plain object; every run uses fresh container instances instead.
+    with override_providers(Container.database, Tracked("fake")):
+        Container.database()
+    async with lifespan():
+        pass
+    assert "close database" in journal.EVENTS
+
+
+async def test_overriding_the_live_container_is_undone_too(lifespan: dict[str, Any]) -> None:
+    live = get_container(Container)
+    fake = Tracked("fake")
+    with override_providers(live.http_client, fake):
+        assert await client_id(AsyncClient()) == id(fake)
+    assert await client_id(AsyncClient()) == id(lifespan["http_client"])
+    assert not live.http_client.overridden
+
+
+async def test_a_resource_opened_during_an_override_is_shut_down(
+    lifespan: dict[str, Any],
+) -> None:
+    async with override_providers(
+        Container.http_client, providers.Resource(open_async, "late_fake")
+    ):
+        assert (await AsyncClient().get("/inject/async-class/")).json()["client"]["name"] == (
+            "late_fake"
+        )
+    assert journal.EVENTS[-1] == "close late_fake"
+
+
+async def test_sync_exit_refuses_to_leak_an_opened_async_replacement(
+    lifespan: dict[str, Any],
+) -> None:
+    replacement = providers.Resource(open_async, "late_fake")
+    with (
+        pytest.raises(LifespanError, match="use `async with override_providers"),
+        override_providers(Container.http_client, replacement),
+    ):
+        await AsyncClient().get("/inject/async-class/")
+    shutdown = replacement.shutdown()
+    assert shutdown is not None
+    await shutdown
+
+
+def test_override_providers_names_a_bad_argument() -> None:
+    with pytest.raises(TypeError, match=r"overrides a provider \(e.g. Container.http_client\)"):
+        override_providers("http_client", Tracked("fake"))  # type: ignore[arg-type]
+
+
+def test_sync_client_without_a_lifespan_explains_itself_every_time() -> None:
+    client = Client(raise_request_exception=True)
+    for _ in range(2):  # the second request must not get a closed client either
+        with pytest.raises(LifespanNotRunning, match="async_view needs"):
+            client.get("/inject/async/bob/")
+
+
+class MixinTests(LifespanTestMixin, SimpleTestCase):
+    async def test_runs_inside_the_lifespan(self) -> None:
+        response = await self.async_client.get("/inject/async-class/")
+        assert response.json()["client"]["id"] == id(self.lifespan_state["http_client"])
+        assert not self.lifespan_state["http_client"].closed
+
+
+class MixinOverrideTests(LifespanTestMixin, SimpleTestCase):
+    def setUp(self) -> None:
+        self.fake = Tracked("fake")
+        overriding = override_providers(Container.http_client, self.fake)
+        overriding.__enter__()
+        self.addCleanup(overriding.__exit__, None, None, None)
+
+    async def test_overrides_from_setup_are_in_place_at_startup(self) -> None:
+        assert self.lifespan_state["http_client"] is self.fake
