@@ -12,7 +12,7 @@ from django_lifespan_di.exceptions import (
     StartupError,
     StateKeyError,
 )
-from django_lifespan_di.injection import inject, run_in_lifespan_loop
+from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import register_lifespan_manager
 from django_lifespan_di.runtime import get_container, lifespan
 from django_lifespan_di.scopes import RequestResource
@@ -31,5 +31,6 @@ __all__ = [
     "inject",
     "lifespan",
     "register_lifespan_manager",
+    "resolve",
     "run_in_lifespan_loop",
 ]

@@ -25,13 +25,13 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
 from contextlib import AsyncExitStack
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing, Provide, Provider, ProvidersMap
 
 from django_lifespan_di.exceptions import InjectionError, LifespanNotRunning
-from django_lifespan_di.runtime import ResourceUnit, Runtime, current_runtime, effective_provider
+from django_lifespan_di.runtime import Runtime, current_runtime, effective_provider
 from django_lifespan_di.scopes import RequestResource, open_request_resource
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -282,38 +282,70 @@ def _bind(spec: InjectedView, runtime: Runtime) -> Bound:
     scoped: list[tuple[str, RequestResource[Any]]] = []
     for injection in spec.injections:
         where = f"{spec.name}: parameter {injection.name!r}"
-        provider = resolve_marker(injection.marker, runtime.containers.values(), where)
-        if isinstance(injection.marker, _PROVIDER):
-            constants[injection.name] = provider
-        elif isinstance(provider, RequestResource) and provider.last_overriding is None:
-            scoped.append((injection.name, provider))
-        elif isinstance(provider, providers.Resource) and (unit := runtime.resource_unit(provider)):
-            _bind_resource(where, unit, provider, constants, dynamic, injection.name)
-        elif isinstance(provider, (providers.Object, providers.Self)):
-            constants[injection.name] = provider()
+        kind, value = _binding(injection.marker, runtime, where)
+        if kind == "constant":
+            constants[injection.name] = value
+        elif kind == "dynamic":
+            dynamic.append((injection.name, value))
         else:
-            dynamic.append((injection.name, provider))
+            scoped.append((injection.name, value))
     return Bound(constants, tuple(dynamic), tuple(scoped))
 
 
-def _bind_resource(
-    where: str,
-    unit: ResourceUnit,
-    provider: providers.Provider[Any],
-    constants: dict[str, Any],
-    dynamic: list[tuple[str, providers.Provider[Any]]],
-    name: str,
-) -> None:
-    if effective_provider(provider) is not unit.effective:
-        dynamic.append((name, provider))  # overridden on the live container after startup
-    elif unit.status != "ready":
+def _binding(
+    marker: Marker, runtime: Runtime, where: str
+) -> tuple[Literal["constant", "dynamic", "scoped"], Any]:
+    """How one marker is served in this run: a ready object, a provider to call, or a scope."""
+    provider = resolve_marker(marker, runtime.containers.values(), where)
+    if isinstance(marker, _PROVIDER):
+        return "constant", provider
+    if isinstance(provider, RequestResource) and provider.last_overriding is None:
+        return "scoped", provider
+    unit = runtime.resource_unit(provider) if isinstance(provider, providers.Resource) else None
+    if unit is not None and effective_provider(provider) is unit.effective:
+        if unit.status != "ready":
+            raise InjectionError(
+                f"{where}: {unit.name} is {unit.status}, not ready"
+                + (f" ({type(unit.error).__name__}: {unit.error})" if unit.error else "")
+                + ". It is never handed out half-started or closed."
+            )
+        return "constant", unit.value
+    if isinstance(provider, (providers.Object, providers.Self)):
+        return "constant", provider()
+    # Factories, Singletons, configuration, and resources overridden on the live container.
+    return "dynamic", provider
+
+
+def resolve(provider: providers.Provider[T]) -> T:
+    """The live value of ``provider`` in the running lifespan, typed as the provider is.
+
+    The typed counterpart of ``Provide[...]`` for code that wants mypy to check what it gets
+    (``Provide[...]`` is ``Any`` to type checkers)::
+
+        client = resolve(Container.http_client)  # httpx.AsyncClient, checked by mypy
+
+    Resources come from what the lifespan started; other providers are called. A provider whose
+    value must be awaited (it depends on async resources) cannot be resolved here: inject it
+    with ``@inject`` into an async function instead.
+    """
+    runtime = current_runtime()
+    where = f"resolve({provider!r})"
+    kind, value = _binding(Provide[provider], runtime, where)
+    if kind == "scoped":
         raise InjectionError(
-            f"{where}: {unit.name} is {unit.status}, not ready"
-            + (f" ({type(unit.error).__name__}: {unit.error})" if unit.error else "")
-            + ". It is never handed out half-started or closed."
+            f"{where}: a RequestResource lives for one request; inject it into a view with "
+            f"@inject and Provide[...]."
         )
-    else:
-        constants[name] = unit.value
+    if kind == "dynamic":
+        value = value()
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()
+            raise InjectionError(
+                f"{where}: this provider gives an awaitable (it depends on async resources); "
+                f"inject it into an async function with @inject and Provide[...]."
+            )
+    return typing.cast(T, value)
 
 
 def resolve_marker(

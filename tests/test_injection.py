@@ -25,6 +25,7 @@ from django_lifespan_di import (
     Provider,
     inject,
     lifespan,
+    resolve,
     run_in_lifespan_loop,
 )
 from tests.project import injected_views, journal
@@ -318,3 +319,18 @@ def _json(response: Any) -> dict[str, Any]:
 
 
 __all__ = ["Provider"]
+
+
+async def test_resolve_gives_typed_live_values(state: dict[str, Any]) -> None:
+    client: Tracked = resolve(Container.http_client)  # mypy checks this assignment
+    assert client is state["http_client"]
+    assert resolve(Container.config.greeting) == "hello"
+    with pytest.raises(InjectionError, match="gives an awaitable"):
+        resolve(Container.service)
+    with pytest.raises(InjectionError, match="RequestResource lives for one request"):
+        resolve(Container.unit_of_work)
+
+
+def test_resolve_without_a_lifespan() -> None:
+    with pytest.raises(LifespanNotRunning):
+        resolve(Container.http_client)
