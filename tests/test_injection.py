@@ -83,7 +83,6 @@ def test_views_keep_what_django_and_frameworks_read() -> None:
     assert inspect.iscoroutinefunction(view)
     assert not inspect.iscoroutinefunction(injected_views.sync_view)
     assert view.__name__ == "async_view"
-    assert view.csrf_exempt is True  # type: ignore[attr-defined]
     assert inspect.signature(view).parameters.keys() == {"request", "name"}
     assert "client" not in view.__annotations__
     assert "client" in inspect.signature(inspect.unwrap(view)).parameters
@@ -197,6 +196,14 @@ def test_variadic_injected_parameter_is_refused_at_decoration() -> None:
         @inject
         def view(request: HttpRequest, *clients: Annotated[Any, Provide[Container.cache]]) -> None:
             pass
+
+
+def test_attributes_set_by_earlier_decorators_are_kept() -> None:
+    async def view(request: HttpRequest, client: Any = Provide[Container.http_client]) -> None:
+        pass
+
+    view.csrf_exempt = True  # type: ignore[attr-defined]  # what @csrf_exempt sets
+    assert inject(view).csrf_exempt is True  # type: ignore[attr-defined]
 
 
 def test_a_view_without_markers_is_returned_unchanged() -> None:

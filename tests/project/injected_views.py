@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -28,7 +27,6 @@ def describe(**objects: Tracked) -> dict[str, Any]:
     }
 
 
-@csrf_exempt
 @inject
 async def async_view(
     request: HttpRequest,
