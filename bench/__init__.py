@@ -1,0 +1,1 @@
+"""Benchmarks of django-lifespan-di (``make bench``; entry point ``bench/run.py``)."""

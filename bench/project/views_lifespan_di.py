@@ -1,0 +1,54 @@
+"""(b) This package: ``@inject`` gives the view the live object the lifespan started."""
+
+from __future__ import annotations
+
+import httpx
+from django.http import HttpRequest, HttpResponse
+
+from bench.project.containers import Container, LiveObject
+from bench.project.variant import UPSTREAM_URL
+from bench.project.views_plain import RESPONSE
+from django_lifespan_di import Provide, inject
+
+
+@inject
+async def view(request: HttpRequest, first: LiveObject = Provide[Container.first]) -> HttpResponse:
+    return HttpResponse(first.payload)
+
+
+@inject
+async def pooled_view(
+    request: HttpRequest, client: httpx.AsyncClient = Provide[Container.http_client]
+) -> HttpResponse:
+    """Calls the upstream through the shared client: its connections are kept alive."""
+    upstream = await client.get("/")
+    return HttpResponse(upstream.content)
+
+
+async def unpooled_view(request: HttpRequest) -> HttpResponse:
+    """Calls the upstream through a client of its own: a new connection every request."""
+    async with httpx.AsyncClient(base_url=UPSTREAM_URL) as client:
+        upstream = await client.get("/")
+    return HttpResponse(upstream.content)
+
+
+@inject
+async def micro_0(request: HttpRequest) -> HttpResponse:
+    return RESPONSE
+
+
+@inject
+async def micro_1(
+    request: HttpRequest, first: LiveObject = Provide[Container.first]
+) -> HttpResponse:
+    return RESPONSE
+
+
+@inject
+async def micro_3(
+    request: HttpRequest,
+    first: LiveObject = Provide[Container.first],
+    second: LiveObject = Provide[Container.second],
+    third: LiveObject = Provide[Container.third],
+) -> HttpResponse:
+    return RESPONSE
