@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
+from bench.project.variant import VARIANT
 
-from bench.project.variant import VARIANT  # noqa: E402  (after the settings module is set)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
 
 
 def build_application() -> Any:

@@ -15,4 +15,5 @@ if VARIANT == "lifespan_di":
     urlpatterns += [
         path("pooled/", views.pooled_view),
         path("unpooled/", views.unpooled_view),
+        path("unpooled_shared_tls/", views.unpooled_shared_tls_view),
     ]
