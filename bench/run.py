@@ -57,8 +57,8 @@ class Budget:
     startup_runs: int
 
 
-FULL = Budget(5, 2, 5, 10, (1_000, 10_000), 20_000, 7, 5)
-QUICK = Budget(1, 1, 1, 10, (200, 1_000), 2_000, 2, 1)
+FULL = Budget(3, 2, 10, 10, (1_000, 10_000), 20_000, 7, 5)
+QUICK = Budget(2, 1, 5, 10, (200, 1_000), 2_000, 2, 1)
 
 
 def pinned(core: str, command: Sequence[str]) -> list[str]:
@@ -245,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks (make bench).")
     parser.add_argument("--quick", action="store_true", help="a few seconds a phase; no files")
     parser.add_argument("--only", default=",".join(PHASES), help=f"subset of {','.join(PHASES)}")
+    parser.add_argument("--save", type=Path, help="also write this run's results JSON here")
     args = parser.parse_args(argv)
     phases = [phase.strip() for phase in args.only.split(",") if phase.strip()]
     unknown = sorted(set(phases) - set(PHASES))
@@ -262,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bench import report
 
     print(report.table(results))
+    if args.save:
+        args.save.write_text(json.dumps(results, indent=2) + "\n")
     if args.quick or set(phases) != set(PHASES):
         print("(a partial or quick run: bench/results.json and docs/benchmarks.* left unchanged)")
         return
