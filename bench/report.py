@@ -60,6 +60,21 @@ def overhead_table(overhead: dict[str, Any]) -> str:
     return markdown_table(header, rows)
 
 
+def direct_table(direct: dict[str, Any]) -> str:
+    summary = direct["summary"]
+    base = summary["plain"]["us_per_request"]
+    rows = [
+        [
+            LABELS[name],
+            f"{figures['us_per_request']:.0f}",
+            f"{figures['us_per_request'] - base:+.1f}",
+            f"{figures['ratio']:.3f}",
+        ]
+        for name, figures in summary.items()
+    ]
+    return markdown_table(["variant", "µs per request", "µs over (a)", "ratio"], rows)
+
+
 def micro_table(micro: dict[str, Any]) -> str:
     costs = micro["ns_per_call"]
     rows = [
@@ -137,6 +152,15 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
                     verdict(ours >= theirs * (1 - NOISE)),
                 ]
             )
+    if "direct" in results:
+        ratio = results["direct"]["summary"]["lifespan_di"]["ratio"]
+        rows.append(
+            [
+                "(b) CPU per request <= 1.03 x (a), in-process",
+                f"{ratio:.3f}",
+                verdict(ratio <= 1.03),
+            ]
+        )
     if "micro" in results:
         costs = results["micro"]["ns_per_call"]
         three = costs["lifespan_di_3"] - costs["plain"]
@@ -188,6 +212,7 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
 
 SECTIONS = (
     ("overhead", "1. Request overhead under uvicorn", overhead_table),
+    ("direct", "1b. Cost per request without the network", direct_table),
     ("micro", "2. Decorator cost", micro_table),
     ("startup", "3. Startup", startup_table),
     ("pooling", "4. What pooling buys", pooling_table),
@@ -208,6 +233,12 @@ Django's setup and the resources started by a minimal lifespan wrapper
 {rounds} rounds of {seconds} s each run them in turn (A B C D A B C D ...), {connections}
 keep-alive connections. Each ratio is taken against (a)'s run of the same round and the median
 over the rounds is shown; for req/s higher is better, for latencies lower is better.""",
+    "direct": """\
+The request path alone: each variant's ASGI application called in a loop in one process
+(`bench/direct.py`: lifespan started first through the ASGI protocol, as a server does, then
+{direct_requests:,} `GET /` requests after a warm-up), pinned to core 0, a new process per run,
+{rounds} interleaved rounds; the median is shown. Without uvicorn, the sockets and the load
+generator this is far steadier than 1: it shows what each variant adds to Django's own cost.""",
     "micro": """\
 Inside a running `lifespan()`, each view is awaited directly with a real `HttpRequest` from
 `RequestFactory`, {calls:,} calls per run, best of {repeat} interleaved runs. The views return a
@@ -307,8 +338,7 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(2, 3, figsize=(15, 8.5))
-    overhead, micro, startup, pooling, memory, spare = axes.flat
-    spare.axis("off")
+    overhead, direct, micro, startup, pooling, memory = axes.flat
 
     summary = results["overhead"]["summary"]
     names = list(summary)
@@ -324,6 +354,15 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
     overhead.set_ylim(0.8, max(1.2, *(summary[n]["p99_us_ratio"] for n in names)) + 0.05)
     overhead.set_title("1. Request overhead, ratio to (a) plain Django")
     overhead.legend(fontsize=8)
+
+    per_request = results["direct"]["summary"]
+    direct.bar(
+        [LABELS[n][:3] for n in per_request],
+        [per_request[n]["us_per_request"] for n in per_request],
+        color="tab:purple",
+    )
+    direct.set_ylabel("µs per request")
+    direct.set_title("1b. CPU per request, in-process (no network)")
 
     costs = results["micro"]["ns_per_call"]
     micro.barh([MICRO_LABELS[n].replace(", ", ",\n") for n in costs], list(costs.values()))

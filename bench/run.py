@@ -37,7 +37,7 @@ from tests.server import ROOT, Server, rss_kib
 VARIANTS = ("plain", "lifespan_di", "asgi_lifespan", "di_wired")
 #: The pooling views of bench/project/views_lifespan_di.py, each served at /<name>/.
 POOLING = ("pooled", "unpooled", "unpooled_shared_tls")
-PHASES = ("overhead", "micro", "startup", "pooling", "memory")
+PHASES = ("overhead", "direct", "micro", "startup", "pooling", "memory")
 RESULTS = ROOT / "bench" / "results.json"
 SERVER_CORE, CLIENT_CORE = "0", "1"
 COMMAND = "make bench"
@@ -50,15 +50,39 @@ class Budget:
     seconds: int  # one timed load run
     warm_up: int  # one untimed run per server first
     rounds: int  # interleaved rounds
+    pooling_rounds: int
     connections: int
     memory_requests: tuple[int, int]  # RSS read after this many requests, then this many
+    direct_requests: int  # per process of the in-process request cost
     micro_calls: int
     micro_repeat: int
     startup_runs: int
 
 
-FULL = Budget(3, 2, 10, 10, (1_000, 10_000), 20_000, 7, 5)
-QUICK = Budget(2, 1, 5, 10, (200, 1_000), 2_000, 2, 1)
+FULL = Budget(
+    seconds=3,
+    warm_up=2,
+    rounds=10,
+    pooling_rounds=5,
+    connections=10,
+    memory_requests=(1_000, 10_000),
+    direct_requests=3_000,
+    micro_calls=20_000,
+    micro_repeat=7,
+    startup_runs=5,
+)
+QUICK = Budget(
+    seconds=1,
+    warm_up=1,
+    rounds=1,
+    pooling_rounds=1,
+    connections=10,
+    memory_requests=(200, 1_000),
+    direct_requests=300,
+    micro_calls=2_000,
+    micro_repeat=2,
+    startup_runs=1,
+)
 
 
 def pinned(core: str, command: Sequence[str]) -> list[str]:
@@ -131,12 +155,14 @@ def median_ratios(runs: dict[str, list[dict[str, float]]], base: str) -> dict[st
     return summary
 
 
-def interleaved(urls: dict[str, str], budget: Budget) -> dict[str, list[dict[str, float]]]:
+def interleaved(
+    urls: dict[str, str], budget: Budget, rounds: int
+) -> dict[str, list[dict[str, float]]]:
     """Warm each URL up, then time them in rounds: A B C D A B C D ..."""
     for url in urls.values():
         load(url, budget, seconds=budget.warm_up)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
-    for round_number in range(budget.rounds):
+    for round_number in range(rounds):
         for name, url in urls.items():
             runs[name].append(load(url, budget, seconds=budget.seconds))
             print(f"  round {round_number + 1}: {name} {runs[name][-1]['rps']:.0f} rps", flush=True)
@@ -146,8 +172,35 @@ def interleaved(urls: dict[str, str], budget: Budget) -> dict[str, list[dict[str
 def bench_overhead(budget: Budget) -> dict[str, Any]:
     with ExitStack() as stack:
         servers = {v: stack.enter_context(serving(v)) for v in VARIANTS}
-        runs = interleaved({v: server.url("/") for v, server in servers.items()}, budget)
+        urls = {v: server.url("/") for v, server in servers.items()}
+        runs = interleaved(urls, budget, budget.rounds)
     return {"runs": runs, "summary": median_ratios(runs, base="plain")}
+
+
+def bench_direct(budget: Budget) -> dict[str, Any]:
+    """bench/direct.py for each variant, a process per run, in interleaved rounds on core 0."""
+    runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
+    for _ in range(budget.rounds):
+        for variant in VARIANTS:
+            command = [sys.executable, "-m", "bench.direct", str(budget.direct_requests)]
+            finished = subprocess.run(
+                pinned(SERVER_CORE, command),
+                cwd=ROOT,
+                env={**os.environ, "BENCH_VARIANT": variant},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs[variant].append(json.loads(finished.stdout.strip().splitlines()[-1]))
+    summary = {}
+    for variant, series in runs.items():
+        cost = statistics.median(run["us_per_request"] for run in series)
+        ratio = statistics.median(
+            run["us_per_request"] / base["us_per_request"]
+            for run, base in zip(series, runs["plain"], strict=True)
+        )
+        summary[variant] = {"us_per_request": cost, "ratio": ratio}
+    return {"runs": runs, "summary": summary}
 
 
 @contextmanager
@@ -170,7 +223,8 @@ def upstream() -> Iterator[str]:
 
 def bench_pooling(budget: Budget) -> dict[str, Any]:
     with upstream() as upstream_url, serving(BENCH_UPSTREAM_URL=upstream_url) as server:
-        runs = interleaved({name: server.url(f"/{name}/") for name in POOLING}, budget)
+        urls = {name: server.url(f"/{name}/") for name in POOLING}
+        runs = interleaved(urls, budget, budget.pooling_rounds)
     summary = median_ratios(runs, base="unpooled")
     return {
         "runs": runs,
@@ -253,7 +307,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
     budget = QUICK if args.quick else FULL
     results: dict[str, Any] = {"machine": machine(), "budget": asdict(budget), "command": COMMAND}
-    runners = {"overhead": bench_overhead, "pooling": bench_pooling, "memory": bench_memory}
+    runners = {
+        "overhead": bench_overhead,
+        "direct": bench_direct,
+        "pooling": bench_pooling,
+        "memory": bench_memory,
+    }
     begun = time.perf_counter()
     for phase in phases:
         print(f"{phase} ...", flush=True)
