@@ -77,7 +77,8 @@ async def start_lifespan(
     scope: Message = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
     await inbox.put({"type": "lifespan.startup"})
     task = asyncio.ensure_future(application(scope, inbox.get, send))
-    await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
+    either: list[asyncio.Future[Any]] = [task, started]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if not started.done():
         task.exception()  # it raised on the lifespan scope: serve without one, as uvicorn does
     elif started.result() != "lifespan.startup.complete":

@@ -60,9 +60,9 @@ class Budget:
 
 
 FULL = Budget(
-    seconds=3,
+    seconds=1,
     warm_up=2,
-    rounds=10,
+    rounds=30,
     pooling_rounds=5,
     connections=10,
     memory_requests=(1_000, 10_000),
@@ -158,12 +158,19 @@ def median_ratios(runs: dict[str, list[dict[str, float]]], base: str) -> dict[st
 def interleaved(
     urls: dict[str, str], budget: Budget, rounds: int
 ) -> dict[str, list[dict[str, float]]]:
-    """Warm each URL up, then time them in rounds: A B C D A B C D ..."""
+    """Warm each URL up, then time them in rounds: A B C D, B C D A, C D A B, ...
+
+    Each round starts one further along, so no variant always runs first or right after
+    another one.
+    """
     for url in urls.values():
         load(url, budget, seconds=budget.warm_up)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
+    names = list(urls)
     for round_number in range(rounds):
-        for name, url in urls.items():
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            url = urls[name]
             runs[name].append(load(url, budget, seconds=budget.seconds))
             print(f"  round {round_number + 1}: {name} {runs[name][-1]['rps']:.0f} rps", flush=True)
     return runs
