@@ -26,7 +26,7 @@ POOLING_LABELS = {
     "unpooled": "new httpx.AsyncClient per request",
     "unpooled_shared_tls": "new client per request, TLS context built once",
 }
-#: (b) is "not slower" than (c) or (d) within this run-to-run noise.
+#: (b) is "not slower" than (c) or (d) within this run-to-run noise of the in-process figures.
 NOISE = 0.01
 #: RSS growth between the two readings still counted as none (allocator and page granularity).
 RSS_GROWTH_LIMIT_KIB = 1024
@@ -42,13 +42,18 @@ def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
+def with_spread(ratio: float, iqr: Sequence[float]) -> str:
+    """A median ratio and the interquartile range of the per-round ratios."""
+    return f"{ratio:.3f} ({iqr[0]:.3f}-{iqr[1]:.3f})"
+
+
 def overhead_table(overhead: dict[str, Any]) -> str:
     summary = overhead["summary"]
     rows = [
         [
             LABELS[name],
             f"{figures['rps']:.0f}",
-            f"{figures['rps_ratio']:.3f}",
+            with_spread(figures["rps_ratio"], figures["rps_ratio_iqr"]),
             f"{figures['p50_us'] / 1000:.2f}",
             f"{figures['p50_us_ratio']:.3f}",
             f"{figures['p99_us'] / 1000:.2f}",
@@ -56,7 +61,7 @@ def overhead_table(overhead: dict[str, Any]) -> str:
         ]
         for name, figures in summary.items()
     ]
-    header = ["variant", "req/s", "ratio", "p50 ms", "ratio", "p99 ms", "ratio"]
+    header = ["variant", "req/s", "ratio (IQR)", "p50 ms", "ratio", "p99 ms", "ratio"]
     return markdown_table(header, rows)
 
 
@@ -68,11 +73,11 @@ def direct_table(direct: dict[str, Any]) -> str:
             LABELS[name],
             f"{figures['us_per_request']:.0f}",
             f"{figures['us_per_request'] - base:+.1f}",
-            f"{figures['ratio']:.3f}",
+            with_spread(figures["ratio"], figures["ratio_iqr"]),
         ]
         for name, figures in summary.items()
     ]
-    return markdown_table(["variant", "µs per request", "µs over (a)", "ratio"], rows)
+    return markdown_table(["variant", "µs per request", "µs over (a)", "ratio (IQR)"], rows)
 
 
 def micro_table(micro: dict[str, Any]) -> str:
@@ -140,18 +145,8 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
     """[target, measured, verdict] for every target of issue 7 that this run measured."""
     rows = []
     if "overhead" in results:
-        summary = results["overhead"]["summary"]
-        ours = summary["lifespan_di"]["rps_ratio"]
-        rows.append(["(b) req/s >= 0.97 x (a)", f"{ours:.3f}", verdict(ours >= 0.97)])
-        for other in ("asgi_lifespan", "di_wired"):
-            theirs = summary[other]["rps_ratio"]
-            rows.append(
-                [
-                    f"(b) not slower than {LABELS[other][:3]} (within {NOISE:.0%})",
-                    f"{ours:.3f} vs {theirs:.3f}",
-                    verdict(ours >= theirs * (1 - NOISE)),
-                ]
-            )
+        ours = results["overhead"]["summary"]["lifespan_di"]["rps_ratio"]
+        rows.append(["(b) req/s >= 0.97 x (a) under uvicorn", f"{ours:.3f}", verdict(ours >= 0.97)])
     if "direct" in results:
         ratio = results["direct"]["summary"]["lifespan_di"]["ratio"]
         rows.append(
@@ -161,6 +156,24 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
                 verdict(ratio <= 1.03),
             ]
         )
+    if "overhead" in results and "direct" in results:
+        server, direct = results["overhead"]["summary"], results["direct"]["summary"]
+        for other in ("asgi_lifespan", "di_wired"):
+            # Judged in-process: under uvicorn the rounds of one variant disagree by several
+            # per cent on this shared machine (see the IQR), more than the gap being judged.
+            ours, theirs = direct["lifespan_di"]["ratio"], direct[other]["ratio"]
+            measured = (
+                f"in-process {ours:.3f} vs {theirs:.3f}; under uvicorn "
+                f"{server['lifespan_di']['rps_ratio']:.3f} vs {server[other]['rps_ratio']:.3f} "
+                f"req/s"
+            )
+            rows.append(
+                [
+                    f"(b) not slower than {LABELS[other][:3]} (CPU, within {NOISE:.0%})",
+                    measured,
+                    verdict(ours <= theirs * (1 + NOISE)),
+                ]
+            )
     if "micro" in results:
         costs = results["micro"]["ns_per_call"]
         three = costs["lifespan_di_3"] - costs["plain"]
@@ -199,6 +212,8 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
         )
     if "memory" in results:
         for name, figures in results["memory"].items():
+            if figures["variant"] != "lifespan_di":
+                continue  # a reference, not a target
             growth = figures["growth_kib"]
             rows.append(
                 [
@@ -229,10 +244,14 @@ and the view decorated with `django_lifespan_di.inject`, given a live resource; 
 django-asgi-lifespan's application and middleware, the view reading `request.state`; (d)
 dependency-injector's own `@inject`, the module wired with `container.wire(modules=[...])` after
 Django's setup and the resources started by a minimal lifespan wrapper
-(`init_resources()` / `shutdown_resources()`). The four servers run side by side; after a warm-up,
-{rounds} rounds of {seconds} s each run them in turn (A B C D A B C D ...), {connections}
-keep-alive connections. Each ratio is taken against (a)'s run of the same round and the median
-over the rounds is shown; for req/s higher is better, for latencies lower is better.""",
+(`init_resources()` / `shutdown_resources()`). Every variant loads the same modules, so the
+garbage collector walks heaps of the same size. The four servers run side by side, pinned to one
+core; after a warm-up, {rounds} rounds of {seconds} s each run them in turn, each round starting
+one further along (A B C D, B C D A, ...: the variant right after (a) turned out to be
+systematically slower by a few per cent), {connections} keep-alive connections. Each ratio is
+taken against (a)'s run of the same round; the median over the rounds is shown, with the
+interquartile range of the req/s ratio: on this shared machine, rounds disagree by a few per
+cent, which 1b below does not suffer from. For req/s higher is better, for latencies lower.""",
     "direct": """\
 The request path alone: each variant's ASGI application called in a loop in one process
 (`bench/direct.py`: lifespan started first through the ASGI protocol, as a server does, then
@@ -255,9 +274,10 @@ that the lifespan started and `@inject` hands over (connections kept alive), aga
 `httpx.AsyncClient` opened per request, and against a new client per request whose TLS
 context is built once (so only the new connection is paid). Interleaved rounds as in 1.""",
     "memory": """\
-VmRSS of a fresh (b) server (`/proc/<pid>/status`) at start, then after the first and after all
-the requests, sent over {connections} keep-alive connections by `bench/loadgen.py` (which sends
-an exact number of requests).""",
+VmRSS (`/proc/<pid>/status`) of a fresh server at start, then after the first and after all the
+requests, sent over {connections} keep-alive connections by `bench/loadgen.py` (which sends an
+exact number of requests): (b) through the injected view and through the pooled client, and
+plain Django (a) as the reference for what uvicorn, asyncio and the allocator do by themselves.""",
 }
 
 

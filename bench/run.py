@@ -141,16 +141,26 @@ def serving(
         yield server
 
 
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """First quartile, median, third quartile."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    first, median, third = statistics.quantiles(values, n=4, method="inclusive")
+    return first, median, third
+
+
 def median_ratios(runs: dict[str, list[dict[str, float]]], base: str) -> dict[str, Any]:
-    """Per variant: median over rounds of each figure and of its ratio to ``base``'s same round."""
+    """Per variant: median over rounds of each figure and of its ratio to ``base``'s same round,
+    with the interquartile range of the req/s ratio (how much the rounds disagree)."""
     summary: dict[str, Any] = {}
     for name, series in runs.items():
-        figures: dict[str, float] = {}
+        figures: dict[str, Any] = {}
         for key in ("rps", "p50_us", "p99_us"):
             figures[key] = statistics.median(run[key] for run in series)
-            figures[f"{key}_ratio"] = statistics.median(
-                run[key] / reference[key] for run, reference in zip(series, runs[base], strict=True)
-            )
+            ratios = [run[key] / ref[key] for run, ref in zip(series, runs[base], strict=True)]
+            first, figures[f"{key}_ratio"], third = quartiles(ratios)
+            if key == "rps":
+                figures["rps_ratio_iqr"] = [first, third]
         summary[name] = figures
     return summary
 
@@ -201,12 +211,16 @@ def bench_direct(budget: Budget) -> dict[str, Any]:
             runs[variant].append(json.loads(finished.stdout.strip().splitlines()[-1]))
     summary = {}
     for variant, series in runs.items():
-        cost = statistics.median(run["us_per_request"] for run in series)
-        ratio = statistics.median(
+        ratios = [
             run["us_per_request"] / base["us_per_request"]
             for run, base in zip(series, runs["plain"], strict=True)
-        )
-        summary[variant] = {"us_per_request": cost, "ratio": ratio}
+        ]
+        first, ratio, third = quartiles(ratios)
+        summary[variant] = {
+            "us_per_request": statistics.median(run["us_per_request"] for run in series),
+            "ratio": ratio,
+            "ratio_iqr": [first, third],
+        }
     return {"runs": runs, "summary": summary}
 
 
@@ -243,13 +257,21 @@ def bench_pooling(budget: Budget) -> dict[str, Any]:
     }
 
 
+#: (name, variant, path) of the memory benchmark; plain Django is the reference.
+MEMORY = (
+    ("plain Django (reference)", "plain", "/"),
+    ("injected view", "lifespan_di", "/"),
+    ("pooled client", "lifespan_di", "/pooled/"),
+)
+
+
 def bench_memory(budget: Budget) -> dict[str, Any]:
     """VmRSS of a fresh server at start, after the first and the second request count."""
     first, total = budget.memory_requests
     figures: dict[str, Any] = {}
     with upstream() as upstream_url:
-        for name, path in (("injected view", "/"), ("pooled client", "/pooled/")):
-            with serving(BENCH_UPSTREAM_URL=upstream_url) as server:
+        for name, variant, path in MEMORY:
+            with serving(variant, BENCH_UPSTREAM_URL=upstream_url) as server:
                 assert server.process is not None
                 pid = server.process.pid
                 rss = {"start": rss_kib(pid)}
@@ -258,6 +280,7 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
                 load(server.url(path), budget, requests=total - first)
                 rss[str(total)] = rss_kib(pid)
             figures[name] = {
+                "variant": variant,
                 "path": path,
                 "rss_kib": rss,
                 "growth_kib": rss[str(total)] - rss[str(first)],
