@@ -257,7 +257,7 @@ cent, which 1b below does not suffer from. For req/s higher is better, for laten
 The request path alone: each variant's ASGI application called in a loop in one process
 (`bench/direct.py`: lifespan started first through the ASGI protocol, as a server does, then
 {direct_requests:,} `GET /` requests after a warm-up), pinned to core 0, a new process per run,
-{rounds} interleaved rounds; the median is shown. Without uvicorn, the sockets and the load
+{direct_rounds} interleaved rounds; the median is shown. Without uvicorn, the sockets and the load
 generator this is far steadier than 1: it shows what each variant adds to Django's own cost.""",
     "micro": """\
 Inside a running `lifespan()`, each view is awaited directly with a real `HttpRequest` from
@@ -311,7 +311,12 @@ def machine_table(results: dict[str, Any]) -> str:
         ["server", "uvicorn, 1 worker, default loop and HTTP parser, no access log"],
         ["load generator", info["load_generator"]],
         ["pinning", info["pinning"]],
-        ["whole run", f"{results['seconds']:.0f} s"],
+        [
+            "whole run",
+            f"{results['seconds']:.0f} s ("
+            + ", ".join(f"{phase} {sec:.0f} s" for phase, sec in results["phase_seconds"].items())
+            + ")",
+        ],
     ]
     return markdown_table(["", ""], rows)
 

@@ -53,6 +53,7 @@ class Budget:
     pooling_rounds: int
     connections: int
     memory_requests: tuple[int, int]  # RSS read after this many requests, then this many
+    direct_rounds: int
     direct_requests: int  # per process of the in-process request cost
     micro_calls: int
     micro_repeat: int
@@ -66,7 +67,8 @@ FULL = Budget(
     pooling_rounds=5,
     connections=10,
     memory_requests=(1_000, 10_000),
-    direct_requests=3_000,
+    direct_rounds=6,
+    direct_requests=2_000,
     micro_calls=20_000,
     micro_repeat=7,
     startup_runs=5,
@@ -78,6 +80,7 @@ QUICK = Budget(
     pooling_rounds=1,
     connections=10,
     memory_requests=(200, 1_000),
+    direct_rounds=1,
     direct_requests=300,
     micro_calls=2_000,
     micro_repeat=2,
@@ -197,7 +200,7 @@ def bench_overhead(budget: Budget) -> dict[str, Any]:
 def bench_direct(budget: Budget) -> dict[str, Any]:
     """bench/direct.py for each variant, a process per run, in interleaved rounds on core 0."""
     runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
-    for _ in range(budget.rounds):
+    for _ in range(budget.direct_rounds):
         for variant in VARIANTS:
             command = [sys.executable, "-m", "bench.direct", str(budget.direct_requests)]
             finished = subprocess.run(
@@ -344,9 +347,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "memory": bench_memory,
     }
     begun = time.perf_counter()
+    results["phase_seconds"] = {}
     for phase in phases:
         print(f"{phase} ...", flush=True)
+        phase_begun = time.perf_counter()
         results[phase] = runners[phase](budget) if phase in runners else in_process(phase, budget)
+        results["phase_seconds"][phase] = round(time.perf_counter() - phase_begun, 1)
     results["seconds"] = round(time.perf_counter() - begun, 1)
 
     from bench import report
