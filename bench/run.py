@@ -63,7 +63,7 @@ class Budget:
 FULL = Budget(
     seconds=1,
     warm_up=2,
-    rounds=30,
+    rounds=20,
     pooling_rounds=5,
     connections=10,
     memory_requests=(1_000, 10_000),
