@@ -333,7 +333,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a few seconds a phase; no files")
     parser.add_argument("--only", default=",".join(PHASES), help=f"subset of {','.join(PHASES)}")
     parser.add_argument("--save", type=Path, help="also write this run's results JSON here")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite docs/benchmarks.* from bench/results.json",
+    )
     args = parser.parse_args(argv)
+    from bench import report
+
+    if args.report_only:
+        write_outputs(json.loads(RESULTS.read_text()))
+        return
     phases = [phase.strip() for phase in args.only.split(",") if phase.strip()]
     unknown = sorted(set(phases) - set(PHASES))
     if unknown:
@@ -355,8 +365,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         results["phase_seconds"][phase] = round(time.perf_counter() - phase_begun, 1)
     results["seconds"] = round(time.perf_counter() - begun, 1)
 
-    from bench import report
-
     print(report.table(results))
     if args.save:
         args.save.write_text(json.dumps(results, indent=2) + "\n")
@@ -364,6 +372,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("(a partial or quick run: bench/results.json and docs/benchmarks.* left unchanged)")
         return
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_outputs(results)
+
+
+def write_outputs(results: dict[str, Any]) -> None:
+    from bench import report
+
     report.write_markdown(results, ROOT / "docs" / "benchmarks.md")
     report.write_plot(results, ROOT / "docs" / "benchmarks.png")
     print(f"wrote {RESULTS.relative_to(ROOT)}, docs/benchmarks.md, docs/benchmarks.png")
