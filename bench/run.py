@@ -372,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("(a partial or quick run: bench/results.json and docs/benchmarks.* left unchanged)")
         return
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
     write_outputs(results)
 
 
@@ -380,7 +381,7 @@ def write_outputs(results: dict[str, Any]) -> None:
 
     report.write_markdown(results, ROOT / "docs" / "benchmarks.md")
     report.write_plot(results, ROOT / "docs" / "benchmarks.png")
-    print(f"wrote {RESULTS.relative_to(ROOT)}, docs/benchmarks.md, docs/benchmarks.png")
+    print("wrote docs/benchmarks.md, docs/benchmarks.png")
 
 
 if __name__ == "__main__":
