@@ -1,7 +1,8 @@
-"""``make bench``: every benchmark in one run, on 127.0.0.1 only, bounded in time.
+"""``make bench``: every benchmark in one run, on 127.0.0.1 only, bounded in time (~4 min).
 
-1. request overhead under uvicorn (1 worker) of the four variants of ``bench/project``,
-   interleaved A B C D A B C D ..., each as a ratio to plain Django;
+1. request overhead under uvicorn (1 worker) of the four variants of ``bench/project``, in
+   interleaved rounds (A B C D, B C D A, ...), each as a ratio to plain Django;
+   1b. the same request path in-process, without the network (``bench/direct.py``);
 2. decorator cost (``bench/micro.py``); 3. startup (``bench/startup.py``);
 4. what the shared pooled client buys against a new client per request;
 5. server memory after 1,000 and after 10,000 requests.
@@ -9,10 +10,11 @@
 The servers are pinned to core 0 and the load generator (``wrk`` when installed, else
 ``bench/loadgen.py``) to core 1, with ``taskset`` when there is one and two cores or more.
 A full run writes ``bench/results.json``, ``docs/benchmarks.md`` and ``docs/benchmarks.png``;
-``--quick`` (a few seconds a phase, for development) and ``--only`` print the table only::
+``--quick`` (a few seconds a phase, for development) and ``--only`` print the tables only::
 
     python -m bench.run
     python -m bench.run --quick --only overhead,micro
+    python -m bench.run --report-only    # rewrite the page from bench/results.json
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from tests.server import ROOT, Server, rss_kib
 
 VARIANTS = ("plain", "lifespan_di", "asgi_lifespan", "di_wired")
@@ -339,8 +342,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="measure nothing: rewrite docs/benchmarks.* from bench/results.json",
     )
     args = parser.parse_args(argv)
-    from bench import report
-
     if args.report_only:
         write_outputs(json.loads(RESULTS.read_text()))
         return
@@ -377,8 +378,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def write_outputs(results: dict[str, Any]) -> None:
-    from bench import report
-
     report.write_markdown(results, ROOT / "docs" / "benchmarks.md")
     report.write_plot(results, ROOT / "docs" / "benchmarks.png")
     print("wrote docs/benchmarks.md, docs/benchmarks.png")
