@@ -26,7 +26,7 @@ test: lint
 test-matrix: $(STAMP)
 	$(BIN)/nox $(NOX_ARGS)
 
-# The benchmarks (bench/run.py), not part of `make test`: about 5 minutes, 127.0.0.1 only; they
+# The benchmarks (bench/run.py), not part of `make test`: about 4 minutes, 127.0.0.1 only; they
 # write bench/results.json, docs/benchmarks.md and docs/benchmarks.png. Uses wrk when installed.
 # A short run that only prints the tables: make bench BENCH_ARGS=--quick
 bench: $(STAMP)

@@ -256,8 +256,8 @@ Django's setup and the resources started by a minimal lifespan wrapper
 (`init_resources()` / `shutdown_resources()`). Every variant loads the same modules, so the
 garbage collector walks heaps of the same size. The four servers run side by side, pinned to one
 core; after a warm-up, {rounds} rounds of {seconds} s each run them in turn, each round starting
-one further along (A B C D, B C D A, ...: the variant right after (a) turned out to be
-systematically slower by a few per cent), {connections} keep-alive connections. Each ratio is
+one further along (A B C D, B C D A, ...: in earlier runs without it, the variant right after
+(a) came out a few per cent slower), {connections} keep-alive connections. Each ratio is
 taken against (a)'s run of the same round; the median over the rounds is shown, with the
 interquartile range of the req/s ratio: on this shared machine, rounds disagree by a few per
 cent, which 1b below does not suffer from. For req/s higher is better, for latencies lower.""",
@@ -266,7 +266,7 @@ The request path alone: each variant's ASGI application called in a loop in one 
 (`bench/direct.py`: lifespan started first through the ASGI protocol, as a server does, then
 {direct_requests:,} `GET /` requests after a warm-up), pinned to core 0, a new process per run,
 {direct_rounds} interleaved rounds; the median is shown. Without uvicorn, the sockets and the load
-generator this is far steadier than 1: it shows what each variant adds to Django's own cost.""",
+generator this is steadier than 1: it shows what each variant adds to Django's own cost.""",
     "micro": """\
 Inside a running `lifespan()`, each view is awaited directly with a real `HttpRequest` from
 `RequestFactory`, {calls:,} calls per run, best of {repeat} interleaved runs. The views return a
@@ -281,7 +281,8 @@ A local upstream (`bench/upstream.py`, a bare ASGI app under uvicorn on 127.0.0.
 generator's core) called from a view of the (b) server: through the shared `httpx.AsyncClient`
 that the lifespan started and `@inject` hands over (connections kept alive), against a new
 `httpx.AsyncClient` opened per request, and against a new client per request whose TLS
-context is built once (so only the new connection is paid). Interleaved rounds as in 1.""",
+context is built once (so only the new connection is paid). {pooling_rounds} interleaved
+rounds of {seconds} s, as in 1.""",
     "memory": """\
 VmRSS (`/proc/<pid>/status`) of a fresh server at start, then after the first and after all the
 requests, sent over {connections} keep-alive connections by `bench/loadgen.py` (which sends an
