@@ -16,6 +16,7 @@ from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import register_lifespan_manager
 from django_lifespan_di.runtime import get_container, lifespan
 from django_lifespan_di.scopes import RequestResource
+from django_lifespan_di.status import ResourceStatus, readiness_view, resource_status
 
 __all__ = [
     "InjectionError",
@@ -24,13 +25,16 @@ __all__ = [
     "Provide",
     "Provider",
     "RequestResource",
+    "ResourceStatus",
     "ShutdownError",
     "StartupError",
     "StateKeyError",
     "get_container",
     "inject",
     "lifespan",
+    "readiness_view",
     "register_lifespan_manager",
     "resolve",
+    "resource_status",
     "run_in_lifespan_loop",
 ]

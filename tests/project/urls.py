@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
+from django_lifespan_di import readiness_view
 from tests.project import fault_views, injected_views, views
 
 urlpatterns = [
     path("state/", views.state_view),
+    path("ready/", readiness_view),
     path("sync-state/", views.sync_state_view),
     path("slow/", fault_views.slow_view),
     path("first-use/", fault_views.first_use_view),

@@ -1,0 +1,112 @@
+"""What the running lifespan has started, for status pages and readiness probes.
+
+:func:`resource_status` reports every resource and lifespan manager of the running lifespan;
+:func:`readiness_view` answers load balancers and Kubernetes probes from it. Neither shows a
+configuration value or an error message (either may carry a secret, such as a connection URL
+with a password): an error is reported by its exception type only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal, TypedDict
+
+from django.http import HttpRequest, JsonResponse
+
+from django_lifespan_di.runtime import ManagerUnit, Status, Unit, current_runtime, running_runtime
+
+Kind = Literal["resource", "manager"]
+
+
+class ResourceStatusDict(TypedDict):
+    """:meth:`ResourceStatus.as_dict`: JSON-ready, ``since`` as an ISO 8601 string."""
+
+    name: str
+    kind: Kind
+    status: Status
+    since: str
+    startup_ms: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    """The state of one resource or lifespan manager of the running lifespan."""
+
+    #: ``ContainerClass.provider_path`` for a resource, the dotted path of a manager.
+    name: str
+    kind: Kind
+    #: pending, starting, ready, failed, closing or closed.
+    status: Status
+    #: When it entered ``status`` (UTC).
+    since: datetime
+    #: How long its startup took, once it has started.
+    startup_ms: float | None
+    #: The exception type name of a failure (never the message, which may hold a secret).
+    error: str | None
+
+    @classmethod
+    def of(cls, unit: Unit) -> ResourceStatus:
+        return cls(
+            name=unit.name,
+            kind="manager" if isinstance(unit, ManagerUnit) else "resource",
+            status=unit.status,
+            since=datetime.fromtimestamp(unit.since, tz=timezone.utc),
+            startup_ms=None if unit.startup_seconds is None else unit.startup_seconds * 1000,
+            error=None if unit.error is None else type(unit.error).__name__,
+        )
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == "ready"
+
+    def as_dict(self) -> ResourceStatusDict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "since": self.since.isoformat(),
+            "startup_ms": None if self.startup_ms is None else round(self.startup_ms, 3),
+            "error": self.error,
+        }
+
+
+def resource_status() -> list[ResourceStatus]:
+    """Every resource, then every lifespan manager, of the running lifespan, in start order.
+
+    Raises :class:`~django_lifespan_di.exceptions.LifespanNotRunning` when no lifespan serves
+    the calling code.
+    """
+    return [ResourceStatus.of(unit) for unit in current_runtime().units]
+
+
+async def readiness_view(request: HttpRequest) -> JsonResponse:
+    """A readiness probe: 200 when every resource and manager is ready, 503 otherwise.
+
+    Route it in ``urls.py``, e.g. ``path("ready/", readiness_view)``. The JSON body is
+    ``{"ready": bool, "reason": str | None, "resources": [...]}`` (see
+    :meth:`ResourceStatus.as_dict`); it is 503 with a reason when no lifespan is running (the
+    server does not run the ASGI lifespan, or it is shutting down).
+    """
+    runtime = running_runtime()
+    if runtime is None:
+        return _readiness(False, "the lifespan is not running", [])
+    statuses = [ResourceStatus.of(unit) for unit in runtime.units]
+    not_ready = [s for s in statuses if not s.is_ready]
+    reason = None
+    if not_ready:
+        reason = "not ready: " + ", ".join(
+            f"{s.name} ({s.status}{f': {s.error}' if s.error else ''})" for s in not_ready
+        )
+    return _readiness(not not_ready, reason, statuses)
+
+
+def _readiness(ready: bool, reason: str | None, statuses: list[ResourceStatus]) -> JsonResponse:
+    response = JsonResponse(
+        {"ready": ready, "reason": reason, "resources": [s.as_dict() for s in statuses]},
+        status=200 if ready else 503,
+    )
+    # A probe must see the live answer, never a cached one.
+    response["Cache-Control"] = "no-store"
+    return response
