@@ -14,6 +14,7 @@ process can take the port between the choice and the bind.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import json
 import logging
@@ -112,13 +113,37 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+_in_upstream: contextvars.ContextVar[bool] = contextvars.ContextVar("in_upstream", default=False)
+
+
+class _OnlyTheMainServer(logging.Filter):
+    """Drops the embedded server's "Started server process"/"Shutting down" lines, which would
+    read as if the server running Django said them twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _in_upstream.get()
+
+
+_QUIET = _OnlyTheMainServer()
+
+
 @asynccontextmanager
 async def serve_upstream() -> AsyncIterator[dict[str, str]]:
     """Serve :class:`Upstream` for the length of the lifespan; put its URL into the state."""
-    config = uvicorn.Config(Upstream(), lifespan="off", log_level="warning")
+    # No log_config/log_level: uvicorn would reconfigure its loggers process-wide, which would
+    # also silence the server that runs Django.
+    config = uvicorn.Config(
+        Upstream(), lifespan="off", log_config=None, log_level=None, access_log=False
+    )
     server = _EmbeddedServer(config)
     # A duplicate, because uvicorn closes the sockets it served on; the original stays bound.
-    serving = asyncio.ensure_future(server.serve(sockets=[listening_socket().dup()]))
+    logging.getLogger("uvicorn.error").addFilter(_QUIET)  # a no-op when already added
+    token = _in_upstream.set(True)
+    try:
+        # The task copies the context now, so the flag marks only the upstream's own logging.
+        serving = asyncio.ensure_future(server.serve(sockets=[listening_socket().dup()]))
+    finally:
+        _in_upstream.reset(token)
     while not server.started:
         if serving.done():
             serving.result()  # raises what stopped it
