@@ -21,6 +21,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The demo project (demo/) under uvicorn on 127.0.0.1:8000; Ctrl-C stops it and logs each close.
+DEMO_URL := http://127.0.0.1:8000
+demo: $(STAMP)
+	@echo "Open $(DEMO_URL)/ (status page), $(DEMO_URL)/quote/, $(DEMO_URL)/visits/,"
+	@echo "     $(DEMO_URL)/state/, $(DEMO_URL)/status.json and $(DEMO_URL)/ready/"
+	@echo "Also: $(BIN)/python demo/manage.py demo_quotes   (Ctrl-C stops the server)"
+	PYTHONPATH=. DJANGO_SETTINGS_MODULE=demo.settings \
+		$(BIN)/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000
+
 # Python 3.10-3.13 x Django 4.2 / 5.2 / 6.x (noxfile.py); not part of `make test`.
 # One cell: make test-matrix NOX_ARGS="-s tests-3.10(django='4.2')"
 test-matrix: $(STAMP)
