@@ -103,3 +103,22 @@ def test_management_command_opens_and_closes_each_resource_once(tmp_path: Path) 
     with closing(sqlite3.connect(db_path)) as db:
         rows = db.execute("SELECT path FROM visits").fetchall()
     assert rows == [("manage.py demo_quotes",), ("manage.py demo_quotes",)]
+
+
+def test_readiness_is_503_when_the_server_runs_no_lifespan(tmp_path: Path) -> None:
+    server = Server(
+        "uvicorn",
+        "--lifespan",
+        "off",
+        app="demo.asgi:application",
+        env=demo_env(tmp_path / "demo.sqlite3"),
+        ready_path="/ready/",
+    )
+    with server:
+        ready = httpx.get(server.url("/ready/"))
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "ready": False,
+        "reason": "the lifespan is not running",
+        "resources": [],
+    }
