@@ -48,6 +48,7 @@ class ResourceStatus:
 
     @classmethod
     def of(cls, unit: Unit) -> ResourceStatus:
+        """A snapshot of ``unit`` (a :class:`~django_lifespan_di.runtime.Unit`) as it is now."""
         return cls(
             name=unit.name,
             kind="manager" if isinstance(unit, ManagerUnit) else "resource",
@@ -59,9 +60,11 @@ class ResourceStatus:
 
     @property
     def is_ready(self) -> bool:
+        """Whether it is started and not yet shutting down."""
         return self.status == "ready"
 
     def as_dict(self) -> ResourceStatusDict:
+        """The JSON-ready form, as the readiness view and status endpoints send it."""
         return {
             "name": self.name,
             "kind": self.kind,
