@@ -12,7 +12,7 @@ from django.views import View
 
 from demo.containers import Container
 from demo.store import VisitStore
-from django_lifespan_di import Provide, inject, resource_status
+from django_lifespan_di import LifespanNotRunning, Provide, inject, resource_status
 from django_lifespan_di.status import ResourceStatus
 
 #: What the pages link to, with what each shows; "/" lists them.
@@ -22,6 +22,12 @@ PAGES = (
     ("/state/", "a view reading request.state (the lifespan state; ids show the sharing)"),
     ("/status.json", "every resource's status as JSON (django_lifespan_di.resource_status)"),
     ("/ready/", "the readiness probe (django_lifespan_di.readiness_view): 200 or 503"),
+)
+
+NOT_RUNNING_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>django-lifespan-di demo</title>"
+    "</head><body><h1>The lifespan is not running</h1><p>{}</p><p>Start the demo with "
+    "<code>make demo</code>.</p></body></html>"
 )
 
 
@@ -47,8 +53,12 @@ class VisitsView(View):
     async def get(
         self, request: HttpRequest, store: VisitStore = Provide[Container.store]
     ) -> JsonResponse:
-        limit = int(request.GET.get("limit", "10"))
-        recent = await store.recent(limit)
+        limit = request.GET.get("limit", "10")
+        if not limit.isdigit():
+            return JsonResponse(
+                {"error": f"?limit= takes a whole number, not {limit!r}"}, status=400
+            )
+        recent = await store.recent(int(limit))
         return JsonResponse(
             {
                 "count": await store.count(),
@@ -79,7 +89,11 @@ async def status_json_view(request: HttpRequest) -> JsonResponse:
 
 async def status_page_view(request: HttpRequest) -> HttpResponse:
     """The home page: which resources are live and since when, and links to every page."""
-    statuses = resource_status()
+    try:
+        statuses = resource_status()
+    except LifespanNotRunning as exc:
+        # Served without the lifespan (runserver, uvicorn --lifespan off): say why, readably.
+        return HttpResponse(format_html(NOT_RUNNING_PAGE, exc), status=503)
     rows = format_html_join(
         "\n",
         "<tr><td><code>{}</code></td><td>{}</td><td class='{}'>{}</td><td>{}</td>"

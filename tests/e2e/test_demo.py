@@ -43,6 +43,7 @@ def test_every_page_serves_and_sigint_closes_each_resource(tmp_path: Path) -> No
         ready = get("/ready/")
         first, second = get("/quote/").json(), get("/quote/").json()
         visits = get("/visits/?limit=5").json()
+        bad_limit = get("/visits/?limit=ten")
         state = get("/state/").json()
         status_json = get("/status.json")
         page = get("/")
@@ -59,6 +60,8 @@ def test_every_page_serves_and_sigint_closes_each_resource(tmp_path: Path) -> No
     assert second["visits"] == 2
     assert visits["count"] == 2
     assert [v["path"] for v in visits["recent"]] == ["/quote/", "/quote/"]
+    assert bad_limit.status_code == 400
+    assert "?limit= takes a whole number" in bad_limit.json()["error"]
     assert state["keys"] == ["http_client", "store", "upstream_url"]
     assert state["upstream_url"].startswith("http://127.0.0.1:")
 
@@ -116,6 +119,10 @@ def test_readiness_is_503_when_the_server_runs_no_lifespan(tmp_path: Path) -> No
     )
     with server:
         ready = httpx.get(server.url("/ready/"))
+        page = httpx.get(server.url("/"))
+    assert page.status_code == 503
+    assert "The lifespan is not running" in page.text
+    assert "uvicorn --lifespan off" in page.text
     assert ready.status_code == 503
     assert ready.json() == {
         "ready": False,
