@@ -18,8 +18,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint docs
 	$(BIN)/pytest
+
+# The documentation site into site/; --strict (also in mkdocs.yml) fails on a broken link,
+# anchor or snippet path, so `make test` catches them.
+export NO_MKDOCS_2_WARNING := 1
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 
 # The demo project (demo/) under uvicorn on 127.0.0.1:8000; Ctrl-C stops it and logs each close.
 DEMO_URL := http://127.0.0.1:8000
