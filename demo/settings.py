@@ -6,6 +6,9 @@ SECRET_KEY = "demo-only-not-secret"
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
+# Django sets the process time zone from TIME_ZONE (default America/Chicago): UTC keeps the log
+# times and the status page (UTC) in agreement.
+TIME_ZONE = "UTC"
 ROOT_URLCONF = "demo.urls"
 INSTALLED_APPS = ["django_lifespan_di", "demo"]
 # Puts the lifespan state on each request as request.state.
