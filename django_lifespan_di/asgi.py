@@ -37,7 +37,7 @@ class LifespanApplication:
             await self.django_app(scope, receive, send)  # type: ignore[arg-type]
 
     async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI lifespan protocol around :func:`~django_lifespan_di.lifespan`.
+        """The ASGI lifespan protocol around [``lifespan()``][django_lifespan_di.lifespan].
 
         A failure is reported with ``lifespan.startup.failed`` / ``lifespan.shutdown.failed``
         (never by merely raising: servers then go on serving without the resources), after

@@ -22,17 +22,22 @@ class ConfigurationError(ImproperlyConfigured):
 class StartupError(LifespanError):
     """A resource or lifespan manager failed to start, or startup took too long.
 
-    Everything that had started was shut down before this was raised.
+    Everything that had started was shut down before this was raised. ``culprit`` names what
+    failed: ``"Container.http_client"``, a lifespan manager's dotted name, or (after a
+    timeout) everything that was still starting.
     """
 
     def __init__(self, message: str, *, culprit: str) -> None:
         super().__init__(message)
-        #: ``"Container.http_client"`` or the lifespan manager's dotted name.
         self.culprit = culprit
 
 
 class ShutdownError(LifespanError):
-    """One or more shutdowns failed. Every other shutdown still ran."""
+    """One or more shutdowns failed. Every other shutdown still ran.
+
+    ``failures`` holds a ``(name, exception)`` pair for each failed shutdown, in the order they
+    ran; a shutdown that timed out has a ``TimeoutError``.
+    """
 
     def __init__(self, failures: Sequence[tuple[str, BaseException]]) -> None:
         self.failures = tuple(failures)

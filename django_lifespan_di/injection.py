@@ -1,7 +1,7 @@
 """``@inject``: give views the live objects that the lifespan started.
 
 Parameters are declared with dependency-injector's markers, as a default value or inside
-``Annotated``::
+``Annotated``:
 
     @inject
     async def weather(request, city: str,
@@ -102,7 +102,7 @@ def inject(view: F) -> F:
     positional) arguments passed explicitly win over injection, which keeps views easy to call
     in unit tests.
 
-    Raises :class:`~django_lifespan_di.exceptions.InjectionError` at decoration time for a
+    Raises [``InjectionError``][django_lifespan_di.InjectionError] at decoration time for a
     marker it cannot use, and when the view is called for a provider that is not in a
     configured container, a resource that is not ready, or no running lifespan.
     """
@@ -152,14 +152,14 @@ def run_in_lifespan_loop(
     For sync views (and the threads they run in) that need an async client started by the
     lifespan: the coroutine runs on the loop the client belongs to, so its connection pool
     keeps working. ``asyncio.run()`` would run it on a new loop and break the shared client
-    for every later request::
+    for every later request:
 
         @inject
         def sync_view(request, client: httpx.AsyncClient = Provide[Container.http_client]):
             response = run_in_lifespan_loop(client.get, "/status")
 
-    Raises :class:`RuntimeError` when called from the lifespan's own event loop (``await`` the
-    function there instead) and :class:`~django_lifespan_di.exceptions.LifespanNotRunning` when
+    Raises ``RuntimeError`` when called from the lifespan's own event loop (``await`` the
+    function there instead) and [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when
     no lifespan is running.
     """
     runtime = current_runtime()
@@ -320,7 +320,7 @@ def resolve(provider: providers.Provider[T]) -> T:
     """The live value of ``provider`` in the running lifespan, typed as the provider is.
 
     The typed counterpart of ``Provide[...]`` for code that wants mypy to check what it gets
-    (``Provide[...]`` is ``Any`` to type checkers)::
+    (``Provide[...]`` is ``Any`` to type checkers):
 
         client = resolve(Container.http_client)  # httpx.AsyncClient, checked by mypy
 

@@ -1,9 +1,9 @@
 """``LifespanCommand``: management commands that run with the lifespan started.
 
 A command has no ASGI server, so nothing starts the resources. This base class runs
-``handle_async()`` inside :func:`~django_lifespan_di.lifespan` on a fresh event loop: the same
-startup, ordering, rollback and shutdown as under a server, and the async resources belong to
-the loop the command's code runs on.
+``handle_async()`` inside [``lifespan()``][django_lifespan_di.lifespan] on a fresh event
+loop: the same startup, ordering, rollback and shutdown as under a server, and the async
+resources belong to the loop the command's code runs on.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from django_lifespan_di.runtime import lifespan
 
 
 class LifespanCommand(BaseCommand):
-    """A ``BaseCommand`` whose ``handle_async()`` runs with every resource started::
+    """A ``BaseCommand`` whose ``handle_async()`` runs with every resource started:
 
         class Command(LifespanCommand):
             async def handle_async(self, *args, **options):
                 client = get_container(Container).http_client()
                 ...
 
-    ``@inject``-ed functions and :func:`~django_lifespan_di.get_container` work inside it.
-    A failed startup raises :class:`~django_lifespan_di.exceptions.StartupError` after closing
-    whatever had started.
+    ``@inject``-ed functions and [``get_container()``][django_lifespan_di.get_container] work
+    inside it. A failed startup raises [``StartupError``][django_lifespan_di.StartupError]
+    after closing whatever had started.
     """
 
     def handle(self, *args: Any, **options: Any) -> str | None:

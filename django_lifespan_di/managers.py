@@ -31,7 +31,7 @@ def register_lifespan_manager(*, context_manager: LifespanManager) -> None:
 
 
 def unregister_lifespan_manager(context_manager: LifespanManager) -> None:
-    """Undo :func:`register_lifespan_manager` (for tests)."""
+    """Undo ``register_lifespan_manager()`` (for tests)."""
     _managers.remove(context_manager)
 
 

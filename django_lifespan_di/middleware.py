@@ -55,7 +55,7 @@ class LifespanStateMiddleware:
 
     Natively async (no thread hop on the async path) and usable in a sync middleware chain.
     Without a running lifespan, ``request.state`` is empty and any lookup raises
-    :class:`~django_lifespan_di.exceptions.LifespanNotRunning` with the likely cause.
+    [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] with the likely cause.
     """
 
     sync_capable = True

@@ -6,7 +6,7 @@
 
 They need pytest-django (settings) and pytest-asyncio (async fixtures); without pytest-asyncio
 the plugin registers nothing. To replace a resource *before* it starts (one that cannot start in
-tests), override in a fixture the test requests before ``lifespan``::
+tests), override in a fixture the test requests before ``lifespan``:
 
     @pytest.fixture
     def fake_client(override):

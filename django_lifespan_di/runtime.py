@@ -1,6 +1,6 @@
 """The engine: start every resource and lifespan manager, keep them, stop them.
 
-A :class:`Runtime` is one run of the lifespan. It instantiates each configured container once,
+A ``Runtime`` is one run of the lifespan. It instantiates each configured container once,
 starts its ``Resource`` providers as a dependency graph (independent ones concurrently), then
 enters the registered lifespan managers in order. It keeps its own references to everything it
 started (servers may empty the ``state`` dict before shutdown) and stops it all in the reverse
@@ -215,7 +215,7 @@ class Runtime:
     # -- startup ----------------------------------------------------------------------------
 
     async def start(self) -> dict[str, Any]:
-        """Start everything, all or nothing; return the state. Raises :class:`StartupError`."""
+        """Start everything, all or nothing; return the state. Raises ``StartupError``."""
         self.loop = asyncio.get_running_loop()
         if self.loop in _active:
             # Checked before anything opens: two runs on one loop would fight over the objects.
@@ -329,7 +329,7 @@ class Runtime:
     async def stop(self) -> None:
         """Shut down everything started, in reverse; every shutdown runs even if one fails.
 
-        Raises :class:`ShutdownError` naming each failure once all have run.
+        Raises ``ShutdownError`` naming each failure once all have run.
         """
         _deactivate(self)
         failures = await self._stop_started()
@@ -472,7 +472,7 @@ def current_runtime() -> Runtime:
 
 
 def running_runtime() -> Runtime | None:
-    """Like :func:`current_runtime`, but None when no lifespan serves this code."""
+    """Like ``current_runtime()``, but None when no lifespan serves this code."""
     try:
         return current_runtime()
     except LifespanNotRunning:
@@ -483,7 +483,7 @@ def get_container(cls: type[containers.DeclarativeContainer]) -> containers.Cont
     """The live instance of ``cls`` started by the running lifespan.
 
     For code that is not a view (services, signal receivers). Raises
-    :class:`~django_lifespan_di.exceptions.LifespanNotRunning` when no lifespan is running.
+    [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan is running.
     """
     return current_runtime().container(cls)
 
@@ -493,13 +493,13 @@ async def lifespan() -> AsyncIterator[dict[str, Any]]:
     """Run the lifespan in the running event loop: start everything, yield the state, stop.
 
     This is exactly what the ASGI application does between ``lifespan.startup`` and
-    ``lifespan.shutdown``; use it in tests, management commands, scripts and task workers::
+    ``lifespan.shutdown``; use it in tests, management commands, scripts and task workers:
 
         async with lifespan() as state:
             client = state["http_client"]
 
-    Raises :class:`~django_lifespan_di.exceptions.StartupError` (after closing whatever had
-    started) and :class:`~django_lifespan_di.exceptions.ShutdownError`.
+    Raises [``StartupError``][django_lifespan_di.StartupError] (after closing whatever had
+    started) and [``ShutdownError``][django_lifespan_di.ShutdownError].
     """
     runtime = Runtime(
         conf.container_classes(),

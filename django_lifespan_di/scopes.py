@@ -26,7 +26,7 @@ class RequestResource(providers.Resource[T]):
     ``resources.Resource`` subclass); the lifespan does not start it. Each request that injects
     it with ``@inject`` gets its own instance; its cleanup (async cleanup awaited) runs when the
     view returns or raises, and sees the view's exception. The shared resources it depends on
-    are used, never closed::
+    are used, never closed:
 
         class Container(containers.DeclarativeContainer):
             pool = providers.Resource(open_pool)

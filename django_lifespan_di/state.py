@@ -11,7 +11,7 @@ class LifespanState(dict[str, Any]):
     """A shallow copy of the lifespan state for one request.
 
     The objects are shared by every request; keys a view adds stay in its own request.
-    A missing key raises :class:`~django_lifespan_di.exceptions.StateKeyError` (a ``KeyError``)
+    A missing key raises [``StateKeyError``][django_lifespan_di.StateKeyError] (a ``KeyError``)
     listing the keys that are there.
     """
 

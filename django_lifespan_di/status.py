@@ -1,7 +1,7 @@
 """What the running lifespan has started, for status pages and readiness probes.
 
-:func:`resource_status` reports every resource and lifespan manager of the running lifespan;
-:func:`readiness_view` answers load balancers and Kubernetes probes from it. Neither shows a
+``resource_status()`` reports every resource and lifespan manager of the running lifespan;
+``readiness_view()`` answers load balancers and Kubernetes probes from it. Neither shows a
 configuration value or an error message (either may carry a secret, such as a connection URL
 with a password): an error is reported by its exception type only.
 """
@@ -20,7 +20,7 @@ Kind = Literal["resource", "manager"]
 
 
 class ResourceStatusDict(TypedDict):
-    """:meth:`ResourceStatus.as_dict`: JSON-ready, ``since`` as an ISO 8601 string."""
+    """What ``ResourceStatus.as_dict()`` returns: JSON-ready, ``since`` as an ISO 8601 string."""
 
     name: str
     kind: Kind
@@ -34,21 +34,22 @@ class ResourceStatusDict(TypedDict):
 class ResourceStatus:
     """The state of one resource or lifespan manager of the running lifespan."""
 
-    #: ``ContainerClass.provider_path`` for a resource, the dotted path of a manager.
     name: str
+    """``ContainerClass.provider_path`` for a resource, the dotted path of a manager."""
     kind: Kind
-    #: pending, starting, ready, failed, closing or closed.
+    """``"resource"`` or ``"manager"``."""
     status: Status
-    #: When it entered ``status`` (UTC).
+    """``pending``, ``starting``, ``ready``, ``failed``, ``closing`` or ``closed``."""
     since: datetime
-    #: How long its startup took, once it has started.
+    """When it entered ``status`` (UTC)."""
     startup_ms: float | None
-    #: The exception type name of a failure (never the message, which may hold a secret).
+    """How long its startup took, once it has started."""
     error: str | None
+    """The exception type name of a failure (never the message, which may hold a secret)."""
 
     @classmethod
     def of(cls, unit: Unit) -> ResourceStatus:
-        """A snapshot of ``unit`` (a :class:`~django_lifespan_di.runtime.Unit`) as it is now."""
+        """A snapshot of ``unit`` (a ``Unit``) as it is now."""
         return cls(
             name=unit.name,
             kind="manager" if isinstance(unit, ManagerUnit) else "resource",
@@ -78,7 +79,7 @@ class ResourceStatus:
 def resource_status() -> list[ResourceStatus]:
     """Every resource, then every lifespan manager, of the running lifespan, in start order.
 
-    Raises :class:`~django_lifespan_di.exceptions.LifespanNotRunning` when no lifespan serves
+    Raises [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan serves
     the calling code.
     """
     return [ResourceStatus.of(unit) for unit in current_runtime().units]
@@ -88,9 +89,10 @@ async def readiness_view(request: HttpRequest) -> JsonResponse:
     """A readiness probe: 200 when every resource and manager is ready, 503 otherwise.
 
     Route it in ``urls.py``, e.g. ``path("ready/", readiness_view)``. The JSON body is
-    ``{"ready": bool, "reason": str | None, "resources": [...]}`` (see
-    :meth:`ResourceStatus.as_dict`); it is 503 with a reason when no lifespan is running (the
-    server does not run the ASGI lifespan, or it is shutting down).
+    ``{"ready": bool, "reason": str | None, "resources": [...]}`` (each resource as
+    [``ResourceStatus.as_dict()``][django_lifespan_di.ResourceStatus.as_dict] gives it); it is
+    503 with a reason when no lifespan is running (the server does not run the ASGI lifespan,
+    or it is shutting down).
     """
     runtime = running_runtime()
     if runtime is None:

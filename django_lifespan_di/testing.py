@@ -1,7 +1,7 @@
 """Test support: run the lifespan around a test and put fakes in place of providers.
 
 pytest users get fixtures from the plugin (``lifespan``, ``lifespan_client``, ``override``,
-see :mod:`django_lifespan_di.pytest_plugin`); this module is the same machinery for any test
+see ``django_lifespan_di.pytest_plugin``); this module is the same machinery for any test
 runner, ``unittest`` and Django's ``TestCase`` included.
 """
 
@@ -133,7 +133,7 @@ class LifespanTestMixin:
     The state is available as ``self.lifespan_state`` during the test; Django's
     ``AsyncClient`` and ``@inject``-ed views see the live objects. Overrides made in
     ``setUp`` (``self.enterContext(override_providers(...))`` or ``addCleanup``) are in place
-    before the lifespan starts::
+    before the lifespan starts:
 
         class WeatherTests(LifespanTestMixin, SimpleTestCase):
             async def test_weather(self):

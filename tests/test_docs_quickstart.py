@@ -1,0 +1,120 @@
+"""The quick start (``docs/examples/quickstart/``) as the README and the home page show it."""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.checks import run_checks
+from django.test import AsyncClient, override_settings
+from django.urls import clear_url_caches
+
+from django_lifespan_di import lifespan
+from django_lifespan_di.asgi import LifespanApplication
+from django_lifespan_di.injection import injected_views
+from django_lifespan_di.testing import override_providers
+from docs.examples.quickstart import settings as quickstart_settings
+from docs.examples.quickstart.containers import Container
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "examples" / "quickstart"
+PACKAGE = "docs.examples.quickstart"
+#: The example files whose ``quickstart`` section the README repeats, in the README's order.
+README_FILES = ("settings.py", "asgi.py", "containers.py", "views.py")
+
+
+def section(path: Path, name: str) -> str:
+    """The lines between the snippet markers of section ``name``, as pymdownx.snippets cuts them."""
+    text = path.read_text()
+    match = re.search(
+        rf"^# --8<-- \[start:{name}\]\n(.*?)^# --8<-- \[end:{name}\]$", text, re.M | re.S
+    )
+    assert match, f"{path} has no snippet section {name!r}"
+    return match.group(1).rstrip("\n")
+
+
+def test_the_readme_quick_start_is_the_tested_example() -> None:
+    blocks = re.findall(r"^```python\n(.*?)\n```$", (ROOT / "README.md").read_text(), re.M | re.S)
+    for filename in README_FILES:
+        assert section(EXAMPLE / filename, "quickstart") in blocks, (
+            f"README.md's quick start differs from docs/examples/quickstart/{filename}: "
+            f"copy the file's quickstart section into the README"
+        )
+
+
+@pytest.fixture
+def quickstart_project() -> Iterator[None]:
+    """The example's settings, for the time of one test.
+
+    Its views are imported by the URL resolver and forgotten afterwards: the system checks
+    look at every ``@inject``-ed view in the process, and the other tests configure another
+    container.
+    """
+    with override_settings(
+        MIDDLEWARE=quickstart_settings.MIDDLEWARE,
+        LIFESPAN_DI=quickstart_settings.LIFESPAN_DI,
+        ROOT_URLCONF=quickstart_settings.ROOT_URLCONF,
+    ):
+        yield
+    package = sys.modules[PACKAGE]
+    for name in ("urls", "views", "asgi"):
+        sys.modules.pop(f"{PACKAGE}.{name}", None)
+        vars(package).pop(name, None)
+    clear_url_caches()
+    gc.collect()
+    assert not [spec for spec in injected_views if spec.name.startswith(PACKAGE)]
+
+
+def forecast_api(request: httpx.Request) -> httpx.Response:
+    """A stand-in for the weather service: no network in tests."""
+    assert request.url.path == "/forecast"
+    return httpx.Response(200, json={"city": request.url.params["city"], "celsius": 21})
+
+
+@pytest.mark.usefixtures("quickstart_project")
+async def test_the_injected_view_calls_the_api_through_the_shared_client() -> None:
+    async with httpx.AsyncClient(
+        base_url="https://weather.test", transport=httpx.MockTransport(forecast_api)
+    ) as fake_client:
+        with override_providers(Container.http_client, fake_client):
+            async with lifespan():
+                client = AsyncClient()
+                forecast = await client.get("/forecast/prague/")
+                weather_api = await client.get("/weather-api/")
+    assert forecast.status_code == 200
+    assert forecast.json() == {"city": "prague", "celsius": 21}
+    assert weather_api.json() == {"weather_api": "https://weather.test"}
+
+
+@pytest.mark.usefixtures("quickstart_project")
+async def test_the_lifespan_opens_one_client_from_the_configuration_and_closes_it() -> None:
+    async with lifespan() as state:
+        client = state["http_client"]
+        assert isinstance(client, httpx.AsyncClient)
+        assert client.base_url == httpx.URL("https://weather.example.com")
+        weather_api = await AsyncClient().get("/weather-api/")
+        assert weather_api.json() == {"weather_api": "https://weather.example.com"}
+        assert not client.is_closed
+    assert client.is_closed
+
+
+@pytest.mark.usefixtures("quickstart_project")
+def test_the_quick_start_passes_the_system_checks() -> None:
+    assert "django_lifespan_di" in quickstart_settings.INSTALLED_APPS
+    with override_settings(ASGI_APPLICATION=f"{PACKAGE}.asgi.application"):
+        messages = [
+            message
+            for message in run_checks(include_deployment_checks=False)
+            if (message.id or "").startswith("django_lifespan_di.")
+            # Views of the test project, imported by other tests, name another container.
+            and not str(message.obj).startswith("tests.")
+        ]
+    assert messages == []
+    from docs.examples.quickstart.asgi import application
+
+    assert isinstance(application, LifespanApplication)
