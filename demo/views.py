@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import httpx
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +11,13 @@ from django.views import View
 
 from demo.containers import Container
 from demo.store import VisitStore
-from django_lifespan_di import LifespanNotRunning, Provide, inject, resource_status
+from django_lifespan_di import (
+    LifespanHttpRequest,
+    LifespanNotRunning,
+    Provide,
+    inject,
+    resource_status,
+)
 from django_lifespan_di.status import ResourceStatus
 
 #: What the pages link to, with what each shows; "/" lists them.
@@ -68,9 +73,9 @@ class VisitsView(View):
         )
 
 
-async def state_view(request: HttpRequest) -> JsonResponse:
+async def state_view(request: LifespanHttpRequest) -> JsonResponse:
     """The lifespan state as this request sees it: a shallow copy, so the objects are shared."""
-    state: dict[str, Any] = request.state  # type: ignore[attr-defined]
+    state = request.state
     return JsonResponse(
         {
             "keys": sorted(state),

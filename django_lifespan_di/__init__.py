@@ -16,11 +16,13 @@ from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import register_lifespan_manager
 from django_lifespan_di.runtime import get_container, lifespan
 from django_lifespan_di.scopes import RequestResource
+from django_lifespan_di.state import LifespanHttpRequest
 from django_lifespan_di.status import ResourceStatus, readiness_view, resource_status
 
 __all__ = [
     "InjectionError",
     "LifespanError",
+    "LifespanHttpRequest",
     "LifespanNotRunning",
     "Provide",
     "Provider",

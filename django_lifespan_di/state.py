@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
 
 
@@ -33,3 +35,17 @@ class MissingLifespanState(LifespanState):
 
     def __missing__(self, key: str) -> Any:
         raise LifespanNotRunning(f"request.state[{key!r}]: {self.reason}")
+
+
+class LifespanHttpRequest(HttpRequest):
+    """``HttpRequest`` with the ``state`` that ``LifespanStateMiddleware`` sets, for annotations.
+
+    Django's request classes have no ``state`` attribute, so type checkers reject
+    ``request.state``; annotate the view's ``request`` with this class instead (the request
+    really is Django's ``ASGIRequest`` or ``WSGIRequest``)::
+
+        async def view(request: LifespanHttpRequest) -> HttpResponse:
+            client = request.state["http_client"]
+    """
+
+    state: LifespanState
