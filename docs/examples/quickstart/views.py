@@ -4,7 +4,7 @@
 import httpx
 from django.http import HttpRequest, JsonResponse
 
-from django_lifespan_di import Provide, inject
+from django_lifespan_di import LifespanHttpRequest, Provide, inject
 
 from .containers import Container
 
@@ -18,14 +18,10 @@ async def forecast(
     return JsonResponse(response.json())
 
 
-# --8<-- [end:quickstart]
-
-
-# --8<-- [start:state]
-async def weather_api(request: HttpRequest) -> JsonResponse:
-    # LifespanStateMiddleware puts the lifespan state on the request: each Resource by name.
-    client: httpx.AsyncClient = request.state["http_client"]  # type: ignore[attr-defined]
+async def weather_api(request: LifespanHttpRequest) -> JsonResponse:
+    # Without DI: LifespanStateMiddleware puts each Resource on request.state by name.
+    client: httpx.AsyncClient = request.state["http_client"]
     return JsonResponse({"weather_api": str(client.base_url)})
 
 
-# --8<-- [end:state]
+# --8<-- [end:quickstart]
