@@ -113,6 +113,8 @@ class ManagerUnit(Unit):
     async def enter(self) -> Mapping[str, Any]:
         context = self.factory()
         if not hasattr(context, "__aenter__"):
+            if inspect.iscoroutine(context):
+                context.close()  # never to be awaited; Python would warn about it later
             raise TypeError(
                 f"lifespan manager {self.name} returned {context!r}, not an async context "
                 f"manager. Decorate it with @contextlib.asynccontextmanager."
@@ -260,11 +262,12 @@ class Runtime:
         try:
             await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
         finally:
-            # On a failure or a timeout: cancel pending starts and let them unwind.
-            pending = [task for task in tasks.values() if not task.done()]
-            for task in pending:
+            # On a failure or a timeout: cancel pending starts and let them unwind. Gathering
+            # the finished ones too retrieves their errors, which asyncio would otherwise log
+            # as "Task exception was never retrieved".
+            for task in tasks.values():
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
         failed = [unit for unit in self.units if unit.status == "failed"]
         if failed:
             first = min(failed, key=lambda unit: unit.since)
