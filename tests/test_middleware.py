@@ -1,0 +1,122 @@
+"""``LifespanStateMiddleware`` and ``request.state`` (``middleware.py``, ``state.py``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponse
+from django.test import AsyncClient, Client, override_settings
+
+from django_lifespan_di import LifespanNotRunning, StateKeyError
+from django_lifespan_di import middleware as middleware_module
+from django_lifespan_di.middleware import LifespanStateMiddleware
+from django_lifespan_di.runtime import NOT_RUNNING_CAUSES
+
+RESOURCES = ["cache", "database", "http_client", "reporter"]
+
+engine_urls = override_settings(ROOT_URLCONF="tests.engine_urls")
+
+
+@pytest.fixture
+def warned_not_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget whether this process has already warned that no lifespan runs."""
+    monkeypatch.setattr(middleware_module, "_warned_not_running", False)
+
+
+# -- with the lifespan running ----------------------------------------------------------------
+
+
+async def test_the_async_chain_sees_the_lifespan_state(
+    lifespan: dict[str, Any], lifespan_client: AsyncClient
+) -> None:
+    body = (await lifespan_client.get("/state/")).json()
+    assert body["keys"] == RESOURCES
+    assert body["client_id"] == id(lifespan["http_client"])
+
+
+async def test_the_sync_chain_sees_the_lifespan_state(lifespan: dict[str, Any]) -> None:
+    # The sync Client runs Django's sync middleware chain; in a worker thread, like a sync
+    # view under an ASGI server.
+    response = await sync_to_async(Client().get)("/sync-state/")
+    assert response.json() == {"keys": RESOURCES, "cache": "cache"}
+
+
+@engine_urls
+async def test_request_state_is_a_shallow_copy_per_request(
+    lifespan: dict[str, Any], lifespan_client: AsyncClient
+) -> None:
+    first = (await lifespan_client.get("/scratch/")).json()
+    second = (await lifespan_client.get("/scratch/")).json()
+    assert first["had_scratch"] is second["had_scratch"] is False
+    expected_ids = {key: id(value) for key, value in lifespan.items()}
+    assert first["ids"] == second["ids"] == expected_ids
+    assert "scratch" not in lifespan
+
+
+@engine_urls
+async def test_a_missing_key_lists_the_keys_there_are(lifespan_client: AsyncClient) -> None:
+    with pytest.raises(StateKeyError) as caught:
+        await lifespan_client.get("/missing/")
+    assert str(caught.value) == (
+        "request.state has no 'no_such_key'; the lifespan state holds: 'cache', 'database', "
+        "'http_client', 'reporter'. A Resource is stored under its attribute name in the "
+        "container, a lifespan manager's keys under the names it yields."
+    )
+    assert isinstance(caught.value, KeyError)
+
+
+# -- without a lifespan -----------------------------------------------------------------------
+
+
+@engine_urls
+async def test_without_a_lifespan_request_state_is_empty() -> None:
+    assert (await AsyncClient().get("/scratch/")).json() == {"had_scratch": False, "ids": {}}
+
+
+async def test_without_a_lifespan_a_lookup_says_why(
+    warned_not_running: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = AsyncClient()
+    for _ in range(2):
+        with pytest.raises(LifespanNotRunning) as caught:
+            await client.get("/state/")
+        assert str(caught.value) == (
+            f"request.state['http_client']: The lifespan is not running. {NOT_RUNNING_CAUSES}"
+        )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "The lifespan did not run: no resource was started and request.state is empty, so "
+        "every use of a resource raises LifespanNotRunning. Cause: The lifespan is not running. "
+        + NOT_RUNNING_CAUSES
+    ]
+
+
+def test_a_wsgi_request_without_a_lifespan_names_wsgi(
+    warned_not_running: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client()
+    for _ in range(2):
+        with pytest.raises(LifespanNotRunning, match=r"^request\.state\['cache'\]: this request"):
+            client.get("/sync-state/")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].endswith(f"Cause: {middleware_module.WSGI_REASON}")
+
+
+# -- the middleware itself --------------------------------------------------------------------
+
+
+def test_the_middleware_is_natively_async_in_an_async_chain() -> None:
+    async def async_get_response(request: HttpRequest) -> HttpResponse:
+        return HttpResponse()
+
+    def sync_get_response(request: HttpRequest) -> HttpResponse:
+        return HttpResponse()
+
+    assert iscoroutinefunction(LifespanStateMiddleware(async_get_response))
+    assert not iscoroutinefunction(LifespanStateMiddleware(sync_get_response))
+    assert LifespanStateMiddleware.sync_capable
+    assert LifespanStateMiddleware.async_capable
