@@ -1,0 +1,15 @@
+"""Before: apps.py with django-asgi-lifespan."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django_asgi_lifespan.register import register_lifespan_manager
+
+from docs.examples.migrating.context import httpx_lifespan_manager
+
+
+class WeatherConfig(AppConfig):
+    name = "weather"
+
+    def ready(self) -> None:
+        register_lifespan_manager(context_manager=httpx_lifespan_manager)
