@@ -26,6 +26,14 @@ def register_lifespan_manager(*, context_manager: LifespanManager) -> None:
             f"async context manager (e.g. an @asynccontextmanager function), got "
             f"{context_manager!r}."
         )
+    if isinstance(context_manager, AbstractAsyncContextManager):
+        # What an @asynccontextmanager function returns is callable too (as a decorator), and
+        # would only fail at startup, with a TypeError about a missing `func`.
+        raise TypeError(
+            f"register_lifespan_manager(context_manager=...) got the async context manager "
+            f"{context_manager!r}; pass the function that makes one (`my_manager`, not "
+            f"`my_manager()`): every lifespan enters a new one."
+        )
     if context_manager not in _managers:
         _managers.append(context_manager)
 
