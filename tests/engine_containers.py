@@ -258,6 +258,17 @@ def list_manager() -> AbstractAsyncContextManager[Any]:
     return journaled("list_manager", ["greeting", "hello"])
 
 
+class ManagerClass:
+    """A class is a lifespan manager too: calling it gives an async context manager."""
+
+    async def __aenter__(self) -> dict[str, str]:
+        record("enter ManagerClass")
+        return {"from_class": "yes"}
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        record("exit ManagerClass")
+
+
 @contextmanager
 def sync_manager() -> Iterator[dict[str, str]]:
     """A sync context manager, where an async one is needed."""
