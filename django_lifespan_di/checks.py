@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.handlers.asgi import ASGIHandler
@@ -227,7 +227,7 @@ def check_injected_views(
         return []  # check_settings reports it
     routed = list(_routed_views(get_resolver().url_patterns, frozenset()))  # imports the views
     errors: list[CheckMessage] = []
-    for spec in sorted(injected_views, key=lambda spec: spec.name):
+    for spec in _project_views(app_configs, {spec for _, spec, _ in routed}):
         for injection in spec.injections:
             try:
                 resolve_marker(injection.marker, live, f"{spec.name}: {injection.name!r}")
@@ -245,6 +245,32 @@ def check_injected_views(
                 )
             )
     return errors
+
+
+def _project_views(
+    app_configs: Sequence[AppConfig] | None, routed: set[InjectedView]
+) -> list[InjectedView]:
+    """The decorated views this project serves, sorted by name.
+
+    Like Django's own checks, these judge the project, not whatever else the process imported
+    (a test module's or another project's views): a view counts if the URLconf routes it or it
+    is defined in an installed app (only those in ``app_configs``, when given, as with
+    ``manage.py check <app>``) or in the package of ``ROOT_URLCONF``.
+    """
+    configs = apps.get_app_configs() if app_configs is None else app_configs
+    packages = [config.name for config in configs]
+    urlconf_package = str(getattr(settings, "ROOT_URLCONF", "")).rpartition(".")[0]
+    if app_configs is None and urlconf_package:
+        packages.append(urlconf_package)
+    return sorted(
+        (
+            spec
+            for spec in injected_views
+            if spec in routed
+            or any(spec.module == p or spec.module.startswith(f"{p}.") for p in packages)
+        ),
+        key=lambda spec: spec.name,
+    )
 
 
 def _routed_views(

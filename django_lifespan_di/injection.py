@@ -62,7 +62,8 @@ class InjectedView:
     """What ``@inject`` learnt about one view; the key of its bindings in each run."""
 
     def __init__(self, view: Callable[..., Any], injections: tuple[Injection, ...]) -> None:
-        self.name = f"{view.__module__}.{view.__qualname__}"
+        self.module: str = view.__module__
+        self.name = f"{self.module}.{view.__qualname__}"
         self.injections = injections
         self.names = frozenset(injection.name for injection in injections)
         self.first_position = min(injection.position for injection in injections)

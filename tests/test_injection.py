@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing
+from django.apps import apps
 from django.core.checks import run_checks
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import AsyncClient, AsyncRequestFactory, override_settings
@@ -255,12 +256,15 @@ def test_checks_report_bad_markers() -> None:
     async def elsewhere(request: HttpRequest, client: Any = Provide[Unconfigured.client]) -> None:
         pass
 
-    found = {message.id: message.msg for message in run_checks(tags=["urls"])}
+    # Judged as the project's views: defined in the package of ROOT_URLCONF ("tests").
+    with override_settings(ROOT_URLCONF=__name__):
+        found = {message.id: message.msg for message in run_checks(tags=["urls"])}
     assert "typo" in found["django_lifespan_di.E101"]
     assert "elsewhere" in found["django_lifespan_di.E102"]
-    del typo, elsewhere
-    gc.collect()
+    # Not judged where they are neither routed nor in an installed app or the URLconf's
+    # package (tests.project), like any module a process merely imported.
     assert not run_checks(tags=["urls"])
+    assert not run_checks(tags=["urls"], app_configs=[apps.get_app_config("project")])
 
 
 @inject
