@@ -18,9 +18,10 @@ import inspect
 import logging
 import threading
 import time
+import typing
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -177,7 +178,13 @@ class Runtime:
         units: dict[providers.Provider[Any], ResourceUnit] = {}
         for cls, instance in self.containers.items():
             names = dict(_provider_paths(instance))
-            found = list(instance.traverse(types=[providers.Resource]))
+            # Declaration order (traverse() walks a set): starts, logs and state are the same
+            # from run to run. Resources without a name of their own come last.
+            order = {provider: index for index, provider in enumerate(names)}
+            found = sorted(
+                instance.traverse(types=[providers.Resource]),
+                key=lambda provider: order.get(provider, len(order)),
+            )
             overriding = {o for p in found for o in p.overridden}
             for provider in found:
                 if provider in overriding or provider in units:
@@ -227,10 +234,14 @@ class Runtime:
                 culprit="lifespan()",
             )
         started_at = time.perf_counter()
+        # Live from the start, so lifespan managers (which start after every resource) can reach
+        # the resources with get_container() and resolve(); what is not ready yet says so.
+        _activate(self)
         try:
             await asyncio.wait_for(self._start_graph(), self.startup_timeout)
             self._build_state()
         except BaseException as exc:
+            _deactivate(self)
             error = self._startup_error(exc)
             if error is not None:
                 logger.error("Lifespan startup failed: %s", error)
@@ -243,7 +254,6 @@ class Runtime:
             len(self.units),
             (time.perf_counter() - started_at) * 1000,
         )
-        _activate(self)
         return self.state
 
     async def _start_graph(self) -> None:
@@ -334,6 +344,8 @@ class Runtime:
 
         Raises ``ShutdownError`` naming each failure once all have run.
         """
+        # Nothing more is handed out: what closes next must not reach a late request. (A
+        # lifespan manager keeps the objects it took at startup; it closes before them.)
         _deactivate(self)
         failures = await self._stop_started()
         if failures:
@@ -482,13 +494,19 @@ def running_runtime() -> Runtime | None:
         return None
 
 
-def get_container(cls: type[containers.DeclarativeContainer]) -> containers.Container:
+ContainerT = TypeVar("ContainerT", bound=containers.DeclarativeContainer)
+
+
+def get_container(cls: type[ContainerT]) -> ContainerT:
     """The live instance of ``cls`` started by the running lifespan.
 
-    For code that is not a view (services, signal receivers). Raises
+    For code that is not a view (services, signal receivers). Typed as ``cls()`` is, so
+    ``get_container(Container).config.greeting`` type-checks. Raises
     [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan is running.
     """
-    return current_runtime().container(cls)
+    # dependency-injector instantiates a DeclarativeContainer as a DynamicContainer with the
+    # same providers; its stubs type `cls()` as `cls`, and so does this.
+    return typing.cast(ContainerT, current_runtime().container(cls))
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from dependency_injector import containers, providers, resources
 
+from django_lifespan_di import get_container, resolve
 from tests.project.containers import Service, Tracked
 from tests.project.journal import fault, record
 
@@ -283,3 +284,13 @@ async def undecorated_manager() -> AsyncIterator[dict[str, str]]:
 async def coroutine_manager() -> dict[str, str]:
     """A coroutine function, not a context manager at all."""
     return {"greeting": "hello"}
+
+
+@asynccontextmanager
+async def resource_using_manager() -> AsyncIterator[dict[str, str]]:
+    """Reaches a resource at startup and keeps it for its shutdown (it closes first)."""
+    first = resolve(ChainContainer.first)
+    assert resolve(get_container(ChainContainer).first) is first
+    record(f"manager saw {first.name} closed={first.closed}")
+    yield {"greeting": f"hello from {first.name}"}
+    record(f"manager left {first.name} closed={first.closed}")

@@ -37,6 +37,7 @@ from tests.engine_containers import (
     greeting_manager,
     list_manager,
     other_greeting_manager,
+    resource_using_manager,
     silent_manager,
     sync_manager,
     undecorated_manager,
@@ -103,6 +104,7 @@ async def test_every_resource_style_starts_and_stops() -> None:
 def test_the_graph_follows_dependencies_through_factories() -> None:
     runtime = make_runtime(ChainContainer)
     depends_on = {unit.name: {dep.name for dep in unit.depends_on} for unit in runtime.units}
+    assert list(depends_on) == [f"ChainContainer.{name}" for name in CHAIN]  # as declared
     assert depends_on == {
         "ChainContainer.first": set(),
         "ChainContainer.sibling": set(),
@@ -257,6 +259,18 @@ async def test_the_state_holds_each_resource_by_name_and_the_managers_keys() -> 
         assert state["greeting"] == "hello"
     finally:
         await runtime.stop()
+
+
+async def test_a_manager_reaches_the_started_resources_and_closes_before_them() -> None:
+    runtime = make_runtime(ChainContainer, managers=[resource_using_manager])
+    state = await runtime.start()
+    assert state["greeting"] == "hello from first"
+    await runtime.stop()
+
+    events = journal.EVENTS
+    assert "manager saw first closed=False" in events
+    assert "manager left first closed=False" in events
+    assert events.index("manager left first closed=False") < events.index("close first")
 
 
 async def test_a_resource_and_a_manager_with_one_key_is_a_startup_error() -> None:
