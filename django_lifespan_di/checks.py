@@ -48,7 +48,9 @@ def check_settings(
         try:
             read()
         except ConfigurationError as exc:
-            errors.append(Error(str(exc), id=exc.check_id))
+            error = Error(str(exc), id=exc.check_id)
+            if error not in errors:  # a malformed LIFESPAN_DI fails every read the same way
+                errors.append(error)
     if errors:
         return errors
     for path in conf.CONTAINERS:

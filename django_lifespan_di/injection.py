@@ -117,7 +117,12 @@ def inject(view: F) -> F:
 
         @functools.wraps(view)
         async def async_view(*args: Any, **kwargs: Any) -> Any:
-            bound = _bound(spec)
+            try:
+                bound = _bound(spec)
+            except LifespanNotRunning:
+                if spec.names <= _given(spec, args, kwargs):
+                    return await view(*args, **kwargs)  # a unit test passed every one itself
+                raise
             if bound.simple and len(args) <= spec.first_position:
                 return await view(*args, **{**bound.constants, **kwargs})
             given = _given(spec, args, kwargs)
@@ -133,7 +138,12 @@ def inject(view: F) -> F:
 
         @functools.wraps(view)
         def sync_view(*args: Any, **kwargs: Any) -> Any:
-            bound = _bound(spec)
+            try:
+                bound = _bound(spec)
+            except LifespanNotRunning:
+                if spec.names <= _given(spec, args, kwargs):
+                    return view(*args, **kwargs)  # a unit test passed every one itself
+                raise
             if bound.simple and len(args) <= spec.first_position:
                 return view(*args, **{**bound.constants, **kwargs})
             return _call_sync(spec, bound, view, args, kwargs)
@@ -268,7 +278,7 @@ def _bound(spec: InjectedView) -> Bound:
         runtime = current_runtime()
     except LifespanNotRunning as exc:
         raise LifespanNotRunning(
-            f"{spec.name} needs {', '.join(sorted(spec.names))} from the lifespan, but {exc}"
+            f"{spec.name} needs {', '.join(sorted(spec.names))} from the lifespan. {exc}"
         ) from None
     try:
         bound: Bound = runtime.bindings[spec]
@@ -330,7 +340,7 @@ def resolve(provider: providers.Provider[T]) -> T:
     with ``@inject`` into an async function instead.
     """
     runtime = current_runtime()
-    where = f"resolve({provider!r})"
+    where = f"resolve({describe_provider(provider)})"
     kind, value = _binding(Provide[provider], runtime, where)
     if kind == "scoped":
         raise InjectionError(
@@ -354,6 +364,13 @@ def resolve_marker(
 ) -> providers.Provider[Any]:
     """The provider of a live container that ``marker`` names; InjectionError if there is none."""
     instances = list(live)
+    target = marker.provider
+    if marker.modifier is None and any(
+        target is live_provider
+        for instance in instances
+        for live_provider in typing.cast(Iterable[Any], instance.traverse())
+    ):
+        return typing.cast(providers.Provider[Any], target)  # a live provider already
     found = [
         provider
         for instance in instances
@@ -385,14 +402,20 @@ def resolve_marker(
 
 def describe_marker(marker: Marker) -> str:
     """``Provide[myapp.containers.Container.http_client]`` or ``Provide['http_client']``."""
-    target = marker.provider
+    return f"{type(marker).__name__}[{describe_provider(marker.provider)}]"
+
+
+def describe_provider(target: providers.Provider[Any] | str) -> str:
+    """``myapp.containers.Container.http_client``, ``'http_client'``, ``config option 'a.b'``."""
     if isinstance(target, str):
-        return f"{type(marker).__name__}[{target!r}]"
+        return repr(target)
     for cls in _declarative_containers(containers.DeclarativeContainer):
         for name, provider in cls.providers.items():
             if provider is target:
-                return f"{type(marker).__name__}[{cls.__module__}.{cls.__qualname__}.{name}]"
-    return f"{type(marker).__name__}[{target!r}]"
+                return f"{cls.__module__}.{cls.__qualname__}.{name}"
+    if isinstance(target, (providers.Configuration, providers.ConfigurationOption)):
+        return f"config option {target.get_name()!r}"
+    return repr(target)
 
 
 def _declarative_containers(base: type[Any]) -> Iterable[type[Any]]:

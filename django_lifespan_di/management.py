@@ -21,12 +21,13 @@ class LifespanCommand(BaseCommand):
 
         class Command(LifespanCommand):
             async def handle_async(self, *args, **options):
-                client = get_container(Container).http_client()
+                client = resolve(Container.http_client)  # the live client, typed
                 ...
 
-    ``@inject``-ed functions and [``get_container()``][django_lifespan_di.get_container] work
-    inside it. A failed startup raises [``StartupError``][django_lifespan_di.StartupError]
-    after closing whatever had started.
+    ``@inject``-ed functions, [``resolve()``][django_lifespan_di.resolve] and
+    [``get_container()``][django_lifespan_di.get_container] work inside it. A failed startup
+    raises [``StartupError``][django_lifespan_di.StartupError] after closing whatever had
+    started.
     """
 
     def handle(self, *args: Any, **options: Any) -> str | None:

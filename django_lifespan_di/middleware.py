@@ -13,10 +13,12 @@ from django_lifespan_di.runtime import current_runtime
 from django_lifespan_di.state import LifespanState, MissingLifespanState
 
 WSGI_REASON = (
-    "this request came through WSGI (manage.py runserver or a WSGI server), which has no "
-    "lifespan. Serve the project with an ASGI server, e.g. "
+    "this request came through WSGI (manage.py runserver, a WSGI server, or Django's sync test "
+    "Client), which has no lifespan. Serve the project with an ASGI server, e.g. "
     "`uvicorn myproject.asgi:application`, whose asgi.py uses "
-    "django_lifespan_di.asgi.get_asgi_application()."
+    "django_lifespan_di.asgi.get_asgi_application(); in tests, send the request with Django's "
+    "AsyncClient inside `django_lifespan_di.lifespan()` (or the pytest fixture "
+    "`lifespan_client`)."
 )
 
 logger = logging.getLogger("django_lifespan_di")

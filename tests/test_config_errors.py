@@ -237,3 +237,9 @@ def test_manage_py_check_fails_with_the_id_and_the_fix() -> None:
     assert result.returncode == 1, result.stderr
     assert "(django_lifespan_di.E004)" in result.stderr
     assert "'tests.project.containres.Container' cannot be imported" in result.stderr
+
+
+def test_a_malformed_setting_is_reported_once() -> None:
+    with override_settings(LIFESPAN_DI=["myproject.containers.Container"]):
+        ids = [message.id for message in run_checks() if message.id == "django_lifespan_di.E001"]
+    assert ids == ["django_lifespan_di.E001"]

@@ -131,6 +131,6 @@ def test_without_a_lifespan_the_error_names_the_view() -> None:
     with pytest.raises(LifespanNotRunning) as raised:
         Client(raise_request_exception=True).get("/prices/tea/")
     assert str(raised.value).startswith(
-        "docs.examples.injection.views.price_view needs client, currency from the lifespan, "
-        "but The lifespan is not running."
+        "docs.examples.injection.views.price_view needs client, currency from the lifespan. "
+        "The lifespan is not running."
     )

@@ -93,7 +93,7 @@ async def test_request_state_holds_the_same_client(pricing_api: FakePricingAPI) 
 async def test_get_container_gives_the_live_container(pricing_api: FakePricingAPI) -> None:
     container = get_container(Container)
     client = resolve(Container.http_client)
-    assert await container.http_client() is client  # an async resource's provider: awaitable
+    assert await container.http_client.async_() is client  # the typed form of the await
     assert container.config() == {"currency": "EUR"}
 
 
@@ -137,6 +137,6 @@ def test_without_a_lifespan_every_way_in_says_so() -> None:
     with pytest.raises(LifespanNotRunning) as raised:
         Client(raise_request_exception=True).get("/health/pricing/")
     assert str(raised.value).startswith(
-        "request.state['http_client']: this request came through WSGI (manage.py runserver or "
-        "a WSGI server), which has no lifespan."
+        "request.state['http_client']: this request came through WSGI (manage.py runserver, "
+        "a WSGI server, or Django's sync test Client), which has no lifespan."
     )

@@ -101,6 +101,23 @@ async def test_explicit_arguments_win_over_injection(state: dict[str, Any]) -> N
     assert ids(_json(by_position)) == {"client": id(state["http_client"]), "cache": id(fake)}
 
 
+async def test_with_every_injected_argument_passed_no_lifespan_is_needed() -> None:
+    request = AsyncRequestFactory().get("/")
+    fakes = {"cache": Tracked("fake cache"), "client": Tracked("fake client")}
+    response = await injected_views.async_view(request, "x", greeting="hi", **fakes)
+    assert _json(response)["greeting"] == "hi"
+    assert ids(_json(response)) == {name: id(fake) for name, fake in fakes.items()}
+
+    @inject
+    def sync_report(request: HttpRequest, client: Tracked = Provide[Container.http_client]) -> str:
+        return client.name
+
+    assert sync_report(request, client=fakes["client"]) == "fake client"
+    # One missing: it would have to come from the lifespan, which does not run.
+    with pytest.raises(LifespanNotRunning, match=r"async_view needs cache, client, greeting"):
+        await injected_views.async_view(request, "x", **fakes)  # type: ignore[arg-type]
+
+
 async def test_a_request_resource_is_opened_and_closed_per_request(
     state: dict[str, Any],
 ) -> None:
