@@ -48,6 +48,15 @@ class override_providers:
                 f"override_providers() overrides a provider (e.g. Container.http_client), "
                 f"not {provider!r}."
             )
+        if isinstance(provider, providers.ConfigurationOption):
+            # dependency-injector writes such an override into the configuration for good:
+            # it has no way to undo it.
+            raise TypeError(
+                f"override_providers() cannot override the configuration option "
+                f"{provider.get_name()!r}: dependency-injector cannot undo that. Override the "
+                f"whole configuration instead, e.g. override_providers(Container.config, "
+                f"{{...every value...}})."
+            )
         self.provider = provider
         self.replacement: providers.Provider[Any] = (
             replacement

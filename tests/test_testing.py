@@ -8,7 +8,13 @@ import pytest
 from dependency_injector import providers
 from django.test import AsyncClient, Client, SimpleTestCase
 
-from django_lifespan_di import LifespanError, LifespanNotRunning, StartupError, get_container
+from django_lifespan_di import (
+    LifespanError,
+    LifespanNotRunning,
+    StartupError,
+    get_container,
+    resolve,
+)
 from django_lifespan_di.pytest_plugin import Override
 from django_lifespan_di.testing import LifespanTestMixin, lifespan, override_providers
 from tests.project import journal
@@ -131,6 +137,17 @@ async def test_sync_exit_refuses_to_leak_an_opened_async_replacement(
 def test_override_providers_names_a_bad_argument() -> None:
     with pytest.raises(TypeError, match=r"overrides a provider \(e.g. Container.http_client\)"):
         override_providers("http_client", Tracked("fake"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"option 'config.greeting'.*whole configuration"):
+        override_providers(Container.config.greeting, "hi")
+    assert Container.config.greeting() != "hi"
+
+
+async def test_the_whole_configuration_can_be_overridden_and_is_restored() -> None:
+    original = Container.config()
+    with override_providers(Container.config, {**original, "greeting": "hi"}):
+        async with lifespan():
+            assert resolve(Container.config.greeting) == "hi"
+    assert Container.config() == original
 
 
 def test_sync_client_without_a_lifespan_explains_itself_every_time() -> None:
