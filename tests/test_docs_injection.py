@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from dependency_injector import providers
 from django.core.checks import run_checks
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
 
@@ -18,6 +17,7 @@ from django_lifespan_di import LifespanNotRunning, lifespan
 from django_lifespan_di.testing import override_providers
 from docs.examples.injection import views
 from docs.examples.injection.containers import Container
+from tests.fakes import http_client_against
 
 EXAMPLE_SETTINGS = override_settings(
     LIFESPAN_DI={"CONTAINERS": ["docs.examples.injection.containers.Container"]},
@@ -53,12 +53,9 @@ class FakePricingAPI:
 async def pricing_api() -> AsyncIterator[FakePricingAPI]:
     """The lifespan, running with the real client class against the fake API."""
     api = FakePricingAPI()
-    client = providers.Resource(
-        httpx.AsyncClient,
-        base_url="https://pricing.example",
-        transport=providers.Object(httpx.MockTransport(api)),
-    )
-    with override_providers(Container.http_client, client):
+    with override_providers(
+        Container.http_client, http_client_against(api, "https://pricing.example")
+    ):
         async with lifespan():
             yield api
 

@@ -25,6 +25,7 @@ from django_lifespan_di import (
 from django_lifespan_di.testing import override_providers
 from docs.examples.injection.containers import Container
 from docs.examples.outside_views.services import current_price, order_placed
+from tests.fakes import http_client_against
 
 pytestmark = pytest.mark.usefixtures("example_settings")
 
@@ -52,12 +53,9 @@ class FakePricingAPI:
 @pytest.fixture
 async def pricing_api() -> AsyncIterator[FakePricingAPI]:
     api = FakePricingAPI()
-    client = providers.Resource(
-        httpx.AsyncClient,
-        base_url="https://pricing.example",
-        transport=providers.Object(httpx.MockTransport(api)),
-    )
-    with override_providers(Container.http_client, client):
+    with override_providers(
+        Container.http_client, http_client_against(api, "https://pricing.example")
+    ):
         async with lifespan():
             yield api
 
