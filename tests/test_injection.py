@@ -125,7 +125,7 @@ async def test_a_request_resource_is_opened_and_closed_per_request(
     first, second = await asyncio.gather(
         client.get("/inject/unit-of-work/"), client.get("/inject/unit-of-work/")
     )
-    assert first.json()["unit_of_work"]["id"] != second.json()["unit_of_work"]["id"]
+    assert first.json()["unit_of_work"]["serial"] != second.json()["unit_of_work"]["serial"]
     assert first.json()["client"]["id"] == id(state["http_client"])
     assert journal.EVENTS.count("open unit_of_work") == 2
     assert journal.EVENTS.count("close unit_of_work") == 2

@@ -30,7 +30,7 @@ def test_every_view_kind_shares_one_client_under_uvicorn(tmp_path: Path) -> None
     assert len(cache_ids) == 1
     assert thousand == client_ids
     assert {unit["client"]["id"] for unit in units} == client_ids
-    assert len({unit["unit_of_work"]["id"] for unit in units}) == 3
+    assert len({unit["unit_of_work"]["serial"] for unit in units}) == 3
     events = [event for _, event in server.journal_events()]
     assert events.count("open http_client") == events.count("close http_client") == 1
     assert events.count("open unit_of_work") == events.count("close unit_of_work") == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -11,12 +12,16 @@ from dependency_injector import containers, providers
 from django_lifespan_di import RequestResource
 from tests.project.journal import fault, record
 
+_serials = itertools.count(1)
+
 
 class Tracked:
     """A stand-in for a client or pool: knows its name and whether it is closed."""
 
     def __init__(self, name: str, **dependencies: Any) -> None:
         self.name = name
+        #: Unique for the process: id() is reused once an object (a per-request one) is freed.
+        self.serial = next(_serials)
         self.dependencies = dependencies
         self.closed = False
 

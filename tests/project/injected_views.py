@@ -21,7 +21,7 @@ def describe(**objects: Tracked) -> dict[str, Any]:
     return {
         "pid": os.getpid(),
         **{
-            name: {"name": obj.name, "id": id(obj), "closed": obj.closed}
+            name: {"name": obj.name, "id": id(obj), "serial": obj.serial, "closed": obj.closed}
             for name, obj in objects.items()
         },
     }
