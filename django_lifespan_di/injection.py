@@ -364,13 +364,6 @@ def resolve_marker(
 ) -> providers.Provider[Any]:
     """The provider of a live container that ``marker`` names; InjectionError if there is none."""
     instances = list(live)
-    target = marker.provider
-    if marker.modifier is None and any(
-        target is live_provider
-        for instance in instances
-        for live_provider in typing.cast(Iterable[Any], instance.traverse())
-    ):
-        return typing.cast(providers.Provider[Any], target)  # a live provider already
     found = [
         provider
         for instance in instances
@@ -379,6 +372,10 @@ def resolve_marker(
     ]
     if len(found) == 1:
         return found[0]
+    # Only when the class lookup found nothing: a provider of a live container is its own
+    # answer (walking every live provider is not worth paying on each resolve()).
+    if not found and marker.modifier is None and _is_live(marker.provider, instances):
+        return typing.cast(providers.Provider[Any], marker.provider)
     configured = ", ".join(_class_name(instance) for instance in instances) or "none"
     if found:
         raise InjectionError(
@@ -397,6 +394,14 @@ def resolve_marker(
         f"{where}: {describe_marker(marker)} belongs to a container that is not in "
         f'LIFESPAN_DI["CONTAINERS"] (configured: {configured}). Add its dotted path there.',
         check_id="django_lifespan_di.E102",
+    )
+
+
+def _is_live(target: object, instances: Iterable[containers.Container]) -> bool:
+    return any(
+        target is provider
+        for instance in instances
+        for provider in typing.cast(Iterable[Any], instance.traverse())
     )
 
 

@@ -42,7 +42,7 @@ class LifespanHttpRequest(HttpRequest):
 
     Django's request classes have no ``state`` attribute, so type checkers reject
     ``request.state``; annotate the view's ``request`` with this class instead (the request
-    really is Django's ``ASGIRequest`` or ``WSGIRequest``)::
+    really is Django's ``ASGIRequest`` or ``WSGIRequest``):
 
         async def view(request: LifespanHttpRequest) -> HttpResponse:
             client = request.state["http_client"]
