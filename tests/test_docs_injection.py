@@ -13,11 +13,10 @@ import pytest
 from django.core.checks import run_checks
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
 
-from django_lifespan_di import LifespanNotRunning, lifespan
-from django_lifespan_di.testing import override_providers
+from django_lifespan_di import LifespanNotRunning
 from docs.examples.injection import views
 from docs.examples.injection.containers import Container
-from tests.fakes import http_client_against
+from tests.fakes import lifespan_against
 
 EXAMPLE_SETTINGS = override_settings(
     LIFESPAN_DI={"CONTAINERS": ["docs.examples.injection.containers.Container"]},
@@ -53,11 +52,8 @@ class FakePricingAPI:
 async def pricing_api() -> AsyncIterator[FakePricingAPI]:
     """The lifespan, running with the real client class against the fake API."""
     api = FakePricingAPI()
-    with override_providers(
-        Container.http_client, http_client_against(api, "https://pricing.example")
-    ):
-        async with lifespan():
-            yield api
+    async with lifespan_against(Container.http_client, api, "https://pricing.example"):
+        yield api
 
 
 @pytest.mark.parametrize(

@@ -18,14 +18,12 @@ from django_lifespan_di import (
     LifespanNotRunning,
     StateKeyError,
     get_container,
-    lifespan,
     resolve,
     run_in_lifespan_loop,
 )
-from django_lifespan_di.testing import override_providers
 from docs.examples.injection.containers import Container
 from docs.examples.outside_views.services import current_price, order_placed
-from tests.fakes import http_client_against
+from tests.fakes import lifespan_against
 
 pytestmark = pytest.mark.usefixtures("example_settings")
 
@@ -53,11 +51,8 @@ class FakePricingAPI:
 @pytest.fixture
 async def pricing_api() -> AsyncIterator[FakePricingAPI]:
     api = FakePricingAPI()
-    with override_providers(
-        Container.http_client, http_client_against(api, "https://pricing.example")
-    ):
-        async with lifespan():
-            yield api
+    async with lifespan_against(Container.http_client, api, "https://pricing.example"):
+        yield api
 
 
 async def test_a_service_uses_the_live_client(pricing_api: FakePricingAPI) -> None:
