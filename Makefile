@@ -1,19 +1,31 @@
-# Everything runs from .venv, built on first use with only python3 and make.
+# Everything runs from virtual environments built on first use with only python3 and make, from
+# the locks in requirements/ (`make upgrade` recompiles them; upgrading is a reviewed commit).
 PYTHON ?= python3
+PYTAG := $(shell $(PYTHON) -c 'import sys; print("%d%d" % sys.version_info[:2])')
+LOCK := requirements/dev-py$(PYTAG).txt
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+DEMO_VENV := .venv-demo
+UV_PIP = $(1)/bin/uv pip install --quiet --python $(1)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export UV_NO_PROGRESS := 1
 
-.PHONY: test lint demo docs bench test-matrix
+.PHONY: test lint coverage docs demo bench test-matrix test-latest upgrade clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,lint,docs,bench,matrix]"
-	touch $(STAMP)
+ifeq ($(wildcard $(LOCK)),)
+$(error $(PYTHON) is Python $(PYTAG), which has no lock ($(LOCK)); use Python 3.10 to 3.13, e.g. make PYTHON=python3.12)
+endif
 
-lint: $(STAMP)
+# A fresh environment whenever a lock changes, so nothing stale survives an upgrade.
+$(BIN)/.installed: $(LOCK) requirements/bootstrap.txt pyproject.toml
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements/bootstrap.txt
+	$(call UV_PIP,$(VENV)) -r $(LOCK)
+	$(call UV_PIP,$(VENV)) --no-deps --no-build-isolation -e .
+	touch $@
+
+lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -24,26 +36,47 @@ test: lint docs
 # The documentation site into site/; --strict (also in mkdocs.yml) fails on a broken link,
 # anchor or snippet path, so `make test` catches them.
 export NO_MKDOCS_2_WARNING := 1
-docs: $(STAMP)
+docs: $(BIN)/.installed
 	$(BIN)/mkdocs build --strict --quiet
 
-# The demo project (demo/) under uvicorn on 127.0.0.1:8000; Ctrl-C stops it and logs each close.
+# The demo project (demo/) under uvicorn on 127.0.0.1:8000, in an environment of its own that
+# holds what the demo needs and nothing else; Ctrl-C stops it and logs each close.
 DEMO_URL := http://127.0.0.1:8000
-demo: $(STAMP)
+$(DEMO_VENV)/bin/.installed: requirements/demo.txt requirements/bootstrap.txt
+	rm -rf $(DEMO_VENV)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install --quiet -r requirements/bootstrap.txt
+	$(call UV_PIP,$(DEMO_VENV)) -r requirements/demo.txt
+	touch $@
+demo: $(DEMO_VENV)/bin/.installed
 	@echo "Open $(DEMO_URL)/ (status page), $(DEMO_URL)/quote/, $(DEMO_URL)/visits/,"
 	@echo "     $(DEMO_URL)/state/, $(DEMO_URL)/status.json and $(DEMO_URL)/ready/"
-	@echo "Also: $(BIN)/python demo/manage.py demo_quotes   (Ctrl-C stops the server)"
+	@echo "Also: PYTHONPATH=. $(DEMO_VENV)/bin/python demo/manage.py demo_quotes   (Ctrl-C stops the server)"
 	PYTHONPATH=. DJANGO_SETTINGS_MODULE=demo.settings \
-		$(BIN)/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000
+		$(DEMO_VENV)/bin/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000
 
-# Python 3.10-3.13 x Django 4.2 / 5.2 / 6.x (noxfile.py): about 11 minutes, a minute a cell.
-# Not part of `make test`; CI runs it after `make test`.
-# One cell: make test-matrix NOX_ARGS="-s tests-3.10(django='4.2')"
-test-matrix: $(STAMP)
+# Python 3.10-3.13 x Django 5.2 / 6.0 / 6.1 (noxfile.py), each cell from its lock
+# (requirements/py3XX-djangoNN.txt). Not part of `make test`; CI runs it after `make test`.
+# One cell: make test-matrix NOX_ARGS="-s 'tests-3.12(django=\"6.1\")'"
+test-matrix: $(BIN)/.installed
 	$(BIN)/nox $(NOX_ARGS)
+
+# The suite against the newest releases of everything (no lock), to see drift early. Never part
+# of `make test` or of what decides a merge; CI runs it on a schedule.
+test-latest: $(BIN)/.installed
+	$(BIN)/nox -s latest $(NOX_ARGS)
+
+# Recompile every lock from the ranges in pyproject.toml, then regenerate the pages that record
+# locked versions. Review the diff and commit it.
+upgrade: $(BIN)/.installed
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python requirements/compile.py
+	$(BIN)/python -m tests.e2e.test_servers
 
 # The benchmarks (bench/run.py), not part of `make test`: about 4 minutes, 127.0.0.1 only; they
 # write bench/results.json, docs/benchmarks.md and docs/benchmarks.png. Uses wrk when installed.
 # A short run that only prints the tables: make bench BENCH_ARGS=--quick
-bench: $(STAMP)
+bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(DEMO_VENV) .nox site build dist *.egg-info .coverage .coverage.*

@@ -1,8 +1,13 @@
-"""The test matrix (``make test-matrix``): the suite on Python 3.10-3.13 x Django 4.2 / 5.2 / 6.x.
+"""The test matrix (``make test-matrix``): the suite on every supported Python x Django.
 
-One cell: ``nox -s "tests-3.10(django='4.2')"``; extra arguments go to pytest:
-``nox -s "tests-3.13(django='6.x')" -- tests/e2e -x``. Interpreters come from PATH, and from
-pyenv (``~/.pyenv/versions/3.1x.y``) when it is installed. Django 6 needs Python >= 3.12.
+Each cell installs its lock, ``requirements/py3XX-djangoNN.txt`` (``make upgrade`` writes them),
+so a cell is green today and after the next release of any dependency. The cells are exactly
+what the classifiers in ``pyproject.toml`` claim (``tests/test_packaging.py`` checks that).
+
+One cell: ``nox -s "tests-3.12(django='6.1')"``; extra arguments go to pytest:
+``nox -s "tests-3.13(django='6.1')" -- tests/e2e -x``. Interpreters come from PATH, and from
+pyenv (``~/.pyenv/versions/3.1x.y``) when it is installed. ``nox -s latest`` runs the suite
+against the newest releases instead (no lock), to see drift early; it decides nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +17,20 @@ from pathlib import Path
 
 import nox
 
-PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-DJANGOS = {"4.2": "django>=4.2,<4.3", "5.2": "django>=5.2,<5.3", "6.x": "django>=6.0,<7"}
-DJANGO_6_MIN_PYTHON = (3, 12)
+ROOT = Path(__file__).resolve().parent
+#: Python -> the Django series it runs (Django 6 needs Python 3.12 or newer).
+CELLS = {
+    "3.10": ("5.2",),
+    "3.11": ("5.2",),
+    "3.12": ("5.2", "6.0", "6.1"),
+    "3.13": ("5.2", "6.0", "6.1"),
+}
 
-nox.options.default_venv_backend = "venv"
-nox.options.download_python = "never"  # use the interpreters that are there; no network
+nox.options.default_venv_backend = "uv"
+nox.options.download_python = "never"  # use the interpreters that are there
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
 
 
 def add_pyenv_interpreters_to_path() -> None:
@@ -29,25 +40,41 @@ def add_pyenv_interpreters_to_path() -> None:
     os.environ["PATH"] = os.pathsep.join([*bins, os.environ.get("PATH", "")])
 
 
-def version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
 add_pyenv_interpreters_to_path()
 
 
-@nox.session(python=PYTHONS)
-@nox.parametrize("django", list(DJANGOS))
+def lock(python: str, django: str) -> Path:
+    return (
+        ROOT / "requirements" / f"py{python.replace('.', '')}-django{django.replace('.', '')}.txt"
+    )
+
+
+def install_package(session: nox.Session) -> None:
+    # Editable: the tests import the checkout anyway (pytest pythonpath); the build tools come
+    # from the lock (no build isolation), and the entry point registers the pytest plugin.
+    session.install("--no-deps", "--no-build-isolation", "-e", ".")
+
+
+@nox.session
+@nox.parametrize(
+    "python,django",
+    [(python, django) for python, series in CELLS.items() for django in series],
+)
 def tests(session: nox.Session, django: str) -> None:
-    """The pytest suite on one Python x Django cell."""
+    """The pytest suite on one Python x Django cell, from that cell's lock."""
     assert isinstance(session.python, str)
-    if django == "6.x" and version_tuple(session.python) < DJANGO_6_MIN_PYTHON:
-        session.skip("Django 6 needs Python >= 3.12")
-    # Editable: the tests import the checkout anyway (pytest pythonpath), and pip builds no
-    # build/ directory in it.
-    session.install("-e", ".[test]", DJANGOS[django])
+    cell_lock = lock(session.python, django)
+    session.install("-r", str(cell_lock))
+    install_package(session)
     session.run(
         "python", "-c", "import django, sys; print('Django', django.__version__, sys.version)"
     )
-    # The docs pages record the development environment's versions, not this cell's.
-    session.run("pytest", *session.posargs, env={"LIFESPAN_DI_MATRIX_CELL": session.name})
+    session.run("pytest", *session.posargs, env={"LIFESPAN_DI_LOCK": str(cell_lock)})
+
+
+@nox.session(python="3.13")
+def latest(session: nox.Session) -> None:
+    """The suite against the newest release of every dependency: drift shows here first."""
+    session.install("--group", "test", "--upgrade", ".")
+    session.install("--upgrade", "django")
+    session.run("pytest", *session.posargs, "--deselect", "tests/test_locks.py")

@@ -2,17 +2,16 @@
 
 The cases below are also the source of ``docs/servers.md``: each fact in that table is asserted
 by a test that runs the server (here, in ``test_faults.py`` and ``test_no_lifespan.py``), and
-``test_docs_table_is_current`` fails when the page and the cases disagree. Rewrite the page with
-``python -m tests.e2e.test_servers``.
+``test_docs_table_is_current`` fails when the page and the cases disagree. The versions on the
+page are the locked ones (``VERSIONS_LOCK``), never what the package index serves today; ``make
+upgrade`` rewrites the page with ``python -m tests.e2e.test_servers`` after recompiling the locks.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.server import ROOT, Server
+from tests.support.locks import DEV_LOCKS, VERSIONS_LOCK, locked_versions
 
 pytestmark = pytest.mark.e2e
 
@@ -191,6 +191,7 @@ def render_table() -> str:
     def codes(values: tuple[int, ...]) -> str:
         return " or ".join(f"`{value}`" for value in values) or "—"
 
+    versions = locked_versions(VERSIONS_LOCK)
     rows = [
         "| Server | Version | Lifespans | Exit on SIGTERM | Exit after a failed startup | Notes |",
         "|---|---|---|---|---|---|",
@@ -202,7 +203,7 @@ def render_table() -> str:
             else "none: warns at the first request; resources raise LifespanNotRunning"
         )
         rows.append(
-            f"| `{case.label}` | {case.distribution} {version(case.distribution)} | "
+            f"| `{case.label}` | {case.distribution} {versions[case.distribution]} | "
             f"{lifespans} | {codes((case.sigterm_exit,))} | {codes(case.startup_failed_exits)} | "
             f"{case.notes} |"
         )
@@ -220,15 +221,21 @@ def split_page() -> tuple[str, str, str]:
     return before, table.strip(), after
 
 
-@pytest.mark.skipif(
-    "LIFESPAN_DI_MATRIX_CELL" in os.environ,
-    reason="a test-matrix cell installs other Django/server versions than the page records",
-)
 def test_docs_table_is_current() -> None:
     assert split_page()[1] == render_table(), (
         f"{DOCS_PAGE.name} does not match the servers the tests ran (or their versions "
         f"changed): run `python -m tests.e2e.test_servers` and review the diff."
     )
+
+
+SERVER_DISTRIBUTIONS = sorted({case.distribution for case in LIFESPAN_SERVERS} - {"django"})
+
+
+@pytest.mark.parametrize("lock", DEV_LOCKS, ids=lambda lock: lock.name)
+def test_every_development_lock_runs_the_server_versions_on_the_page(lock: Path) -> None:
+    """Whatever Python ``make test`` runs on, it runs the server releases the page names."""
+    page, this = locked_versions(VERSIONS_LOCK), locked_versions(lock)
+    assert {d: this[d] for d in SERVER_DISTRIBUTIONS} == {d: page[d] for d in SERVER_DISTRIBUTIONS}
 
 
 def write_docs_table() -> None:
