@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from tests.server import ROOT, Server, rss_kib
+from tests.support.server import ROOT, Server, rss_kib
 
 VARIANTS = ("plain", "lifespan_di", "asgi_lifespan", "di_wired")
 #: The pooling views of bench/project/views_lifespan_di.py, each served at /<name>/.

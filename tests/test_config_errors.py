@@ -22,7 +22,7 @@ from django.test import override_settings
 from django_lifespan_di.asgi import get_asgi_application
 from django_lifespan_di.checks import MIDDLEWARE_PATH
 from tests.project.asgi import application as lifespan_application
-from tests.server import ROOT
+from tests.support.server import ROOT
 
 
 class HeaderMiddleware:

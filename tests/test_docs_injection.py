@@ -16,7 +16,7 @@ from django.test import AsyncClient, AsyncRequestFactory, Client, override_setti
 from django_lifespan_di import LifespanNotRunning
 from docs.examples.injection import views
 from docs.examples.injection.containers import Container
-from tests.fakes import lifespan_against
+from tests.support.fakes import lifespan_against
 
 EXAMPLE_SETTINGS = override_settings(
     LIFESPAN_DI={"CONTAINERS": ["docs.examples.injection.containers.Container"]},

@@ -23,7 +23,7 @@ from django_lifespan_di import (
 )
 from docs.examples.injection.containers import Container
 from docs.examples.outside_views.services import current_price, order_placed
-from tests.fakes import lifespan_against
+from tests.support.fakes import lifespan_against
 
 pytestmark = pytest.mark.usefixtures("example_settings")
 

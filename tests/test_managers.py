@@ -13,8 +13,8 @@ from django_lifespan_di.managers import (
     registered_managers,
     unregister_lifespan_manager,
 )
-from tests.engine_containers import ManagerClass, greeting_manager, silent_manager
 from tests.project import journal
+from tests.support.engine_containers import ManagerClass, greeting_manager, silent_manager
 
 Register = Callable[[LifespanManager], None]
 
@@ -35,7 +35,7 @@ def register() -> Iterator[Register]:
             unregister_lifespan_manager(manager)
 
 
-@override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.engine_containers.ChainContainer"]})
+@override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.support.engine_containers.ChainContainer"]})
 async def test_managers_start_in_registration_order_after_the_resources_and_stop_first(
     register: Register,
 ) -> None:
@@ -105,7 +105,7 @@ def test_a_context_manager_instead_of_its_factory_is_refused_with_the_fix() -> N
 
 @pytest.mark.parametrize(
     "not_callable",
-    ["tests.engine_containers.greeting_manager", None],
+    ["tests.support.engine_containers.greeting_manager", None],
     ids=["dotted path", "None"],
 )
 def test_a_non_callable_is_refused_with_the_fix(not_callable: object) -> None:

@@ -17,7 +17,7 @@ from django_lifespan_di.runtime import NOT_RUNNING_CAUSES
 
 RESOURCES = ["cache", "database", "http_client", "reporter"]
 
-engine_urls = override_settings(ROOT_URLCONF="tests.engine_urls")
+engine_urls = override_settings(ROOT_URLCONF="tests.support.engine_urls")
 
 
 @pytest.fixture

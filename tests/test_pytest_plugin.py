@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server import ROOT
+from tests.support.server import ROOT
 
 pytest_plugins = ["pytester"]
 

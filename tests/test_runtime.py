@@ -24,7 +24,9 @@ from django_lifespan_di import (
 from django_lifespan_di.managers import LifespanManager
 from django_lifespan_di.runtime import Runtime, running_runtime
 from django_lifespan_di.testing import override_providers
-from tests.engine_containers import (
+from tests.project import journal
+from tests.project.containers import Tracked
+from tests.support.engine_containers import (
     JOURNALED_STYLES,
     ChainContainer,
     ConcurrentContainer,
@@ -42,8 +44,6 @@ from tests.engine_containers import (
     sync_manager,
     undecorated_manager,
 )
-from tests.project import journal
-from tests.project.containers import Tracked
 
 CHAIN = ("first", "sibling", "middle", "last")
 
@@ -278,10 +278,10 @@ async def test_a_resource_and_a_manager_with_one_key_is_a_startup_error() -> Non
         await make_runtime(ChainContainer, managers=[first_manager]).start()
 
     assert str(caught.value) == (
-        "ChainContainer.first and tests.engine_containers.first_manager both put 'first' into "
-        "the lifespan state. Rename one of them: a key is never silently overwritten."
+        "ChainContainer.first and tests.support.engine_containers.first_manager both put "
+        "'first' into the lifespan state. Rename one of them: a key is never silently overwritten."
     )
-    assert caught.value.culprit == "tests.engine_containers.first_manager"
+    assert caught.value.culprit == "tests.support.engine_containers.first_manager"
     assert sorted(journaled("close")) == sorted(CHAIN)
     assert journaled("exit") == ["first_manager"]
 
@@ -293,9 +293,9 @@ async def test_two_managers_with_one_key_is_a_startup_error() -> None:
         await runtime.start()
 
     assert str(caught.value).startswith(
-        "tests.engine_containers.greeting_manager and "
-        "tests.engine_containers.other_greeting_manager both put 'greeting' into the lifespan "
-        "state."
+        "tests.support.engine_containers.greeting_manager and "
+        "tests.support.engine_containers.other_greeting_manager both put 'greeting' into the "
+        "lifespan state."
     )
     assert journaled("exit") == ["other_greeting_manager", "greeting_manager"]
 
@@ -314,8 +314,8 @@ async def test_a_manager_yielding_no_mapping_is_refused_and_exited() -> None:
         await make_runtime(ChainContainer, managers=[list_manager]).start()
 
     assert str(caught.value) == (
-        "tests.engine_containers.list_manager failed to start: TypeError: lifespan manager "
-        "tests.engine_containers.list_manager yielded list ['greeting', 'hello']; it must "
+        "tests.support.engine_containers.list_manager failed to start: TypeError: lifespan manager "
+        "tests.support.engine_containers.list_manager yielded list ['greeting', 'hello']; it must "
         "yield a mapping of state keys to objects, or None."
     )
     assert journaled("exit") == ["list_manager"]
@@ -330,7 +330,7 @@ async def test_a_manager_yielding_no_mapping_is_refused_and_exited() -> None:
 async def test_a_manager_returning_no_async_context_manager_is_refused(
     factory: Any,
 ) -> None:
-    name = f"tests.engine_containers.{factory.__name__}"
+    name = f"tests.support.engine_containers.{factory.__name__}"
     with pytest.raises(StartupError) as caught:
         await make_runtime(ChainContainer, managers=[factory]).start()
 
@@ -452,7 +452,7 @@ def test_each_lifespan_on_its_own_loop_gets_fresh_objects() -> None:
         async with lifespan() as state:
             return dict(state)
 
-    with lifespan_settings("tests.engine_containers.ChainContainer"):
+    with lifespan_settings("tests.support.engine_containers.ChainContainer"):
         first_run = asyncio.run(run_once())
         second_run = asyncio.run(run_once())
 
@@ -464,7 +464,7 @@ def test_each_lifespan_on_its_own_loop_gets_fresh_objects() -> None:
 
 
 async def test_a_second_lifespan_on_the_same_loop_is_refused_before_anything_opens() -> None:
-    with lifespan_settings("tests.engine_containers.ChainContainer"):
+    with lifespan_settings("tests.support.engine_containers.ChainContainer"):
         async with lifespan() as state:
             events = list(journal.EVENTS)
             with pytest.raises(StartupError) as caught:
@@ -483,14 +483,14 @@ def test_get_container_outside_a_lifespan_says_why() -> None:
 
 
 async def test_get_container_gives_the_live_instance_of_a_configured_class_only() -> None:
-    with lifespan_settings("tests.engine_containers.ChainContainer"):
+    with lifespan_settings("tests.support.engine_containers.ChainContainer"):
         async with lifespan() as state:
             assert await get_container(ChainContainer).first.async_() is state["first"]
             with pytest.raises(LifespanNotRunning) as caught:
                 get_container(TwinContainer)
     assert str(caught.value) == (
-        "tests.engine_containers.TwinContainer is not one of the containers the lifespan runs "
-        "(configured: ChainContainer). Add its dotted path to "
+        "tests.support.engine_containers.TwinContainer is not one of the containers the lifespan "
+        "runs (configured: ChainContainer). Add its dotted path to "
         'LIFESPAN_DI["CONTAINERS"].'
     )
 
@@ -500,7 +500,7 @@ async def test_get_container_gives_the_live_instance_of_a_configured_class_only(
 
 async def test_each_start_and_stop_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="django_lifespan_di")
-    with lifespan_settings("tests.engine_containers.ChainContainer"):
+    with lifespan_settings("tests.support.engine_containers.ChainContainer"):
         async with lifespan():
             pass
     messages = [r.getMessage() for r in caplog.records if r.name == "django_lifespan_di"]

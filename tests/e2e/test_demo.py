@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import ROOT, Server
+from tests.support.server import ROOT, Server
 
 pytestmark = pytest.mark.e2e
 

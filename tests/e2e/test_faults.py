@@ -21,7 +21,7 @@ from tests.e2e.test_servers import (
     assert_closed_once,
     journal_by_pid,
 )
-from tests.server import Server
+from tests.support.server import Server
 
 pytestmark = pytest.mark.e2e
 

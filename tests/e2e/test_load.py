@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_servers import RESOURCES, UVICORN_WORKERS, assert_closed_once, journal_by_pid
-from tests.server import rss_kib
+from tests.support.server import rss_kib
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server import ROOT, Server
 from tests.support.locks import DEV_LOCKS, VERSIONS_LOCK, locked_versions
+from tests.support.server import ROOT, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ class ServerCase:
     """One way to serve the test project, and what it was measured to do."""
 
     label: str
-    server: str  # the name tests.server.Server knows
+    server: str  # the name tests.support.server.Server knows
     args: tuple[str, ...]
     distribution: str
     #: Lifespans run: one per worker process (0: the server sends no lifespan).

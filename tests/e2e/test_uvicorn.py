@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import Server
+from tests.support.server import Server
 
 pytestmark = pytest.mark.e2e
 

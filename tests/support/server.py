@@ -23,7 +23,7 @@ from types import TracebackType
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ASGI_APP = "tests.project.asgi:application"
 
