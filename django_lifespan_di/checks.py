@@ -31,8 +31,8 @@ from django_lifespan_di.conf import EXAMPLE, SETTING, conf, import_container
 from django_lifespan_di.exceptions import ConfigurationError, InjectionError
 from django_lifespan_di.injection import InjectedView, injected_views, resolve_marker
 from django_lifespan_di.managers import registered_managers
+from django_lifespan_di.middleware import MIDDLEWARE_PATH
 
-MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
 
 
 @register(Tags.compatibility)

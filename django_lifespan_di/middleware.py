@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from django_lifespan_di.exceptions import LifespanNotRunning
 from django_lifespan_di.runtime import current_runtime
 from django_lifespan_di.state import LifespanState, MissingLifespanState
+
+MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
+NO_MIDDLEWARE_FOR_FACTORY = (
+    "A request built with RequestFactory skips every middleware: send it with "
+    "django.test.AsyncClient, or set request.state in the test."
+)
 
 WSGI_REASON = (
     "this request came through WSGI (manage.py runserver, a WSGI server, or Django's sync test "
@@ -82,3 +91,43 @@ class LifespanStateMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         request.state = request_state(request)  # type: ignore[attr-defined]
         return await self.get_response(request)  # type: ignore[misc,no-any-return]
+
+
+class StateNotSet:
+    """``HttpRequest.state`` for a request that ``LifespanStateMiddleware`` has not seen.
+
+    Without it, forgetting the middleware gives a bare ``AttributeError: 'ASGIRequest' object
+    has no attribute 'state'`` deep in a view. A non-data descriptor (``__get__`` only): the
+    middleware's ``request.state = ...`` goes into the request's ``__dict__``, which Python
+    reads before such a descriptor, so a request that went through the middleware never reaches
+    this code and pays nothing for it. ``hasattr(request, "state")`` stays ``False`` without the
+    middleware, as before.
+    """
+
+    def __get__(self, request: HttpRequest | None, owner: type[Any] | None = None) -> Any:
+        if request is None:
+            return self  # the class attribute itself (introspection, documentation tools)
+        if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+            problem = (
+                f"request.state is not set: {MIDDLEWARE_PATH} is not in settings.MIDDLEWARE. "
+                f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE (first in the list is always safe)."
+            )
+        else:
+            problem = (
+                f"request.state is not set yet: {MIDDLEWARE_PATH} has not run for this request. "
+                f"Code that runs before it (a middleware listed above it, see check "
+                f"django_lifespan_di.W202) cannot read request.state: move {MIDDLEWARE_PATH!r} "
+                f"above that code (first in MIDDLEWARE is always safe)."
+            )
+        raise AttributeError(f"{problem} {NO_MIDDLEWARE_FOR_FACTORY}", name="state", obj=request)
+
+
+def explain_missing_state() -> None:
+    """Put ``StateNotSet`` on Django's ``HttpRequest`` (``LifespanDIConfig.ready()`` calls it).
+
+    This is the one place where the package touches a class of Django's. It adds an attribute
+    that Django does not define, and leaves any ``state`` that something else (a later Django,
+    another package) defines alone.
+    """
+    if inspect.getattr_static(HttpRequest, "state", None) is None:
+        HttpRequest.state = StateNotSet()  # type: ignore[attr-defined]

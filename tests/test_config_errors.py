@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from django_lifespan_di.asgi import get_asgi_application
-from django_lifespan_di.checks import MIDDLEWARE_PATH
+from django_lifespan_di.middleware import MIDDLEWARE_PATH
 from tests.project.asgi import application as lifespan_application
 from tests.support.server import ROOT
 

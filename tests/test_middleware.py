@@ -12,7 +12,7 @@ from django.test import AsyncClient, Client, override_settings
 
 from django_lifespan_di import LifespanNotRunning, StateKeyError
 from django_lifespan_di import middleware as middleware_module
-from django_lifespan_di.middleware import LifespanStateMiddleware
+from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware
 from django_lifespan_di.runtime import NOT_RUNNING_CAUSES
 
 RESOURCES = ["cache", "database", "http_client", "reporter"]
@@ -120,3 +120,46 @@ def test_the_middleware_is_natively_async_in_an_async_chain() -> None:
     assert not iscoroutinefunction(LifespanStateMiddleware(sync_get_response))
     assert LifespanStateMiddleware.sync_capable
     assert LifespanStateMiddleware.async_capable
+
+
+# -- without the middleware -------------------------------------------------------------------
+
+
+def reads_state_middleware(get_response: Any) -> Any:
+    """A project middleware that reads ``request.state`` (must come after ours: W202)."""
+
+    def middleware(request: HttpRequest) -> Any:
+        request.state  # type: ignore[attr-defined]  # noqa: B018  (the read is the point)
+        return get_response(request)
+
+    return middleware
+
+
+@override_settings(MIDDLEWARE=[])
+def test_without_the_middleware_request_state_says_what_to_add() -> None:
+    with pytest.raises(AttributeError) as raised:
+        Client().get("/sync-state/")
+    message = str(raised.value)
+    assert message.startswith(f"request.state is not set: {MIDDLEWARE_PATH} is not in")
+    assert f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE" in message
+
+
+@override_settings(MIDDLEWARE=[])
+async def test_without_the_middleware_an_async_view_gets_the_same_message() -> None:
+    with pytest.raises(AttributeError, match=f"Add '{MIDDLEWARE_PATH}' to MIDDLEWARE"):
+        await AsyncClient().get("/state/")
+
+
+@override_settings(MIDDLEWARE=[f"{__name__}.reads_state_middleware", MIDDLEWARE_PATH])
+def test_reading_request_state_before_the_middleware_ran_says_to_move_it() -> None:
+    with pytest.raises(AttributeError) as raised:
+        Client().get("/sync-state/")
+    assert f"move {MIDDLEWARE_PATH!r} above that code" in str(raised.value)
+
+
+def test_a_request_the_middleware_has_not_seen_has_no_state() -> None:
+    request = HttpRequest()
+    assert not hasattr(request, "state")  # as without this package: getattr defaults work
+    assert getattr(request, "state", None) is None
+    request.state = {"set": "by the middleware"}  # type: ignore[attr-defined]
+    assert request.state == {"set": "by the middleware"}  # type: ignore[attr-defined]
