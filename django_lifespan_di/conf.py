@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from dependency_injector import containers
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from django_lifespan_di.exceptions import ConfigurationError
 
@@ -88,14 +88,51 @@ class Settings:
 
 
 def import_container(path: str) -> type[containers.DeclarativeContainer]:
-    """Import one ``CONTAINERS`` entry, with an error that names it when that fails."""
+    """Import one ``CONTAINERS`` entry, with an error that names it when that fails.
+
+    A wrong path gets the dotted-path hint; a module that exists but fails to import (a
+    dependency missing, an import error inside it) gets what failed and why instead, since
+    there the path is right and the hint would point the wrong way.
+    """
     where = f'settings.{SETTING}["CONTAINERS"] entry {path!r}'
-    try:
-        obj = import_string(path)
-    except ImportError as exc:
+    wrong_path = (
+        "Give the full dotted path of a DeclarativeContainer subclass, e.g. "
+        "'myproject.containers.Container'."
+    )
+    module_path, _, attribute = path.rpartition(".")
+    if not module_path or not attribute:
         raise ConfigurationError(
-            f"{where} cannot be imported: {exc}. Give the full dotted path of a "
-            f"DeclarativeContainer subclass, e.g. 'myproject.containers.Container'.",
+            f"{where} cannot be imported: it is not a dotted path. {wrong_path}",
+            check_id="django_lifespan_di.E004",
+        )
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and f"{module_path}.".startswith(f"{exc.name}."):
+            # The module itself (or a package on its path) does not exist.
+            raise ConfigurationError(
+                f"{where} cannot be imported: {exc}. {wrong_path}",
+                check_id="django_lifespan_di.E004",
+            ) from exc
+        raise ConfigurationError(
+            f"{where} cannot be imported: importing {module_path!r} failed: {exc}; install it "
+            f"(the distribution that provides {exc.name!r}) into the environment that runs the "
+            f"project, or fix that import in {module_path!r}.",
+            check_id="django_lifespan_di.E004",
+        ) from exc
+    except Exception as exc:  # the module's own code failed (ImportError, NameError, ...)
+        raise ConfigurationError(
+            f"{where} cannot be imported: importing {module_path!r} failed: "
+            f"{type(exc).__name__}: {exc}. Fix {module_path!r} "
+            f'(`python -c "import {module_path}"` shows the traceback).',
+            check_id="django_lifespan_di.E004",
+        ) from exc
+    try:
+        obj = getattr(module, attribute)
+    except AttributeError as exc:
+        raise ConfigurationError(
+            f"{where} cannot be imported: module {module_path!r} defines no {attribute!r}. "
+            f"{wrong_path}",
             check_id="django_lifespan_di.E004",
         ) from exc
     if not (isinstance(obj, type) and issubclass(obj, containers.DeclarativeContainer)):

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,6 +133,72 @@ def test_bad_setting_is_an_error_naming_it_and_the_fix(
     assert list(messages) == [check_id]
     assert names in full_text(messages[check_id])
     assert fix in full_text(messages[check_id])
+
+
+@pytest.fixture
+def project_with_a_missing_dependency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A project whose containers module exists but imports a package that is not installed."""
+    package = tmp_path / "newcomerproject"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "containers.py").write_text(
+        "import lifespan_di_uninstalled_client\n"
+        "from dependency_injector import containers\n\n\n"
+        "class Container(containers.DeclarativeContainer):\n"
+        "    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "newcomerproject.containers.Container"
+    for name in [name for name in sys.modules if name.startswith("newcomerproject")]:
+        del sys.modules[name]
+
+
+def test_a_container_module_missing_a_dependency_says_what_failed_to_import(
+    project_with_a_missing_dependency: str,
+) -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [project_with_a_missing_dependency]}):
+        messages = our_messages()
+    assert list(messages) == ["django_lifespan_di.E004"]
+    text = full_text(messages["django_lifespan_di.E004"])
+    assert (
+        "importing 'newcomerproject.containers' failed: "
+        "No module named 'lifespan_di_uninstalled_client'; install it"
+    ) in text
+    # The path is right: the hint about dotted paths would point the wrong way.
+    assert "Give the full dotted path" not in text
+
+
+def test_a_container_module_that_raises_says_what_failed(
+    project_with_a_missing_dependency: str, tmp_path: Path
+) -> None:
+    (tmp_path / "newcomerproject" / "containers.py").write_text("Container = undefined_name\n")
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [project_with_a_missing_dependency]}):
+        messages = our_messages()
+    text = full_text(messages["django_lifespan_di.E004"])
+    assert (
+        "importing 'newcomerproject.containers' failed: NameError: name 'undefined_name' is "
+        "not defined. Fix 'newcomerproject.containers'"
+    ) in text
+    assert "Give the full dotted path" not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("tests.project.containers.Contianer", "module 'tests.project.containers' defines no"),
+        ("tests.projcet.containers.Container", "No module named 'tests.projcet'"),
+        ("Container", "it is not a dotted path"),
+    ],
+    ids=["no-such-attribute", "no-such-package", "not-dotted"],
+)
+def test_a_wrong_container_path_gets_the_dotted_path_hint(path: str, names: str) -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [path]}):
+        messages = our_messages()
+    assert list(messages) == ["django_lifespan_di.E004"]
+    assert names in full_text(messages["django_lifespan_di.E004"])
+    assert "Give the full dotted path" in full_text(messages["django_lifespan_di.E004"])
 
 
 @override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"])
