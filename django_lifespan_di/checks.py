@@ -9,16 +9,22 @@ Django's own; E202 ``ASGI_APPLICATION`` does not import; W204 the ASGI applicati
 visibly wrap a ``LifespanApplication``. E101 an ``@inject`` string id names no provider of
 the configured containers; E102 an ``@inject`` marker names a provider of a container that is
 not configured; E103 an injected parameter has the name of a URL keyword argument (the URL
-value would silently win); E104 a string id matches providers of several containers.
+value would silently win); E104 a string id matches providers of several containers; E105 a
+routed view declares dependency-injector markers but is not decorated with this package's
+``@inject`` (undecorated, or decorated with dependency-injector's own ``@inject`` in a module
+nobody wired).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from dependency_injector import wiring
 from django.apps import AppConfig, apps
 from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -32,7 +38,6 @@ from django_lifespan_di.exceptions import ConfigurationError, InjectionError
 from django_lifespan_di.injection import InjectedView, injected_views, resolve_marker
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
-
 
 
 @register(Tags.compatibility)
@@ -276,24 +281,201 @@ def _project_views(
 
 
 def _routed_views(
-    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str], prefix: str = ""
+    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str]
 ) -> Iterable[tuple[str, InjectedView, frozenset[str]]]:
+    """The ``@inject``-ed functions the URLconf routes, with their route and URL kwargs."""
+    for route, candidate, names in _routed_callables(patterns, url_kwargs):
+        spec = getattr(candidate, "__lifespan_di_view__", None)
+        if isinstance(spec, InjectedView):
+            yield route, spec, names
+
+
+def _routed_callables(
+    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str], prefix: str = ""
+) -> Iterable[tuple[str, object, frozenset[str]]]:
+    """Every function the URLconf may call for a request: the routed callables, the methods
+    of class-based views (Django's and DRF's ``view_class``) and django-ninja's operations."""
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
         names = url_kwargs | set(pattern.pattern.regex.groupindex)
         if isinstance(pattern, URLResolver):
             names |= set(pattern.default_kwargs)
-            yield from _routed_views(pattern.url_patterns, names, route)
+            yield from _routed_callables(pattern.url_patterns, names, route)
             continue
         names |= set(pattern.default_args)
-        view_class = getattr(pattern.callback, "view_class", None)
-        candidates: list[object] = [pattern.callback]
+        callback = pattern.callback
+        candidates: list[object] = [callback]
+        view_class = getattr(callback, "view_class", None)
         if view_class is not None:
             candidates += [getattr(view_class, method, None) for method in dir(view_class)]
+            candidates += _drf_function_views(view_class)
+        for operation in getattr(_ninja_path_view(callback), "operations", None) or ():
+            candidates.append(getattr(operation, "view_func", None))
         for candidate in candidates:
-            spec = getattr(candidate, "__lifespan_di_view__", None)
-            if isinstance(spec, InjectedView):
-                yield route, spec, names
+            if candidate is not None:
+                yield route, candidate, names
+
+
+def _drf_function_views(view_class: type[Any]) -> list[object]:
+    """The function behind DRF's ``@api_view``: its handler methods only close over it."""
+    return [
+        value
+        for method in getattr(view_class, "http_method_names", ())
+        if _defined_in(handler := getattr(view_class, method, None), "rest_framework.")
+        for value in _closure(handler)
+        if inspect.isfunction(value)
+    ]
+
+
+def _ninja_path_view(callback: object) -> object:
+    """django-ninja's ``PathView`` (which holds the operations) behind a routed callback: the
+    ``__self__`` of a bound method (older releases), or in the wrapper's closure."""
+    if not _defined_in(callback, "ninja."):
+        return None
+    holders = [getattr(callback, "__self__", None), *_closure(callback)]
+    return next((holder for holder in holders if hasattr(holder, "operations")), None)
+
+
+def _defined_in(function: object, package: str) -> bool:
+    return str(getattr(function, "__module__", "")).startswith(package)
+
+
+def _closure(function: object) -> list[object]:
+    values = []
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a cell not yet filled
+            continue
+    return values
+
+
+# -- views that declare markers but that nothing injects --------------------------------------
+
+# Under TYPE_CHECKING dependency-injector declares the markers as instances, not classes.
+MARKER_TYPES: tuple[type[Any], ...] = typing.cast(
+    tuple[type[Any], ...], (wiring.Provide, wiring.Provider, wiring.Closing)
+)
+MARKER_NAMES = ("Provide", "Provider", "Closing")
+DI_INJECT_HINT = (
+    "Decorate it with django_lifespan_di's @inject instead (from django_lifespan_di import "
+    "inject): it gives the lifespan's live objects and needs no container.wire()."
+)
+
+
+@register(Tags.urls)
+def check_undecorated_views(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E105: a routed view has ``Provide[...]`` parameters that nothing will inject.
+
+    Without ``@inject`` (or with dependency-injector's own ``@inject`` in a module that was
+    never wired), Django passes the marker object itself as the argument, and the view fails
+    at request time with ``AttributeError: 'Provide' object has no attribute ...``.
+    """
+    errors: list[CheckMessage] = []
+    reported: set[str] = set()
+    markers_of: dict[int, list[str]] = {}  # methods shared by many class-based views
+    for route, candidate, _ in _routed_callables(get_resolver().url_patterns, frozenset()):
+        if not callable(candidate) or isinstance(
+            getattr(candidate, "__lifespan_di_view__", None), InjectedView
+        ):
+            continue
+        if id(candidate) not in markers_of:
+            markers_of[id(candidate)] = _marker_parameters(candidate)
+        parameters = markers_of[id(candidate)]
+        if not parameters:
+            continue
+        name = _callable_name(candidate)
+        if name in reported:
+            continue
+        patched = _dependency_injector_patch(candidate)
+        if patched is not None and patched.injections:
+            continue  # wired: dependency-injector injects from the container it was wired to
+        reported.add(name)
+        listed = ", ".join(map(repr, parameters))
+        if patched is None:
+            message = (
+                f"{name} (URL {route!r}): parameter(s) {listed} declare a dependency-injector "
+                f"marker, but the view is not decorated with django_lifespan_di's @inject, so "
+                f"Django passes the marker object itself and the view fails at request time "
+                f"(AttributeError: 'Provide' object has no attribute ...)."
+            )
+            hint = (
+                "Decorate the view with @inject (from django_lifespan_di import inject), "
+                "directly above the function and below framework decorators such as @api_view."
+            )
+        else:
+            message = (
+                f"{name} (URL {route!r}): decorated with dependency-injector's own @inject, "
+                f"which injects only into modules wired with container.wire(), and its module "
+                f"is not wired: parameter(s) {listed} would get the marker object itself "
+                f"(AttributeError: 'Provide' object has no attribute ...)."
+            )
+            hint = DI_INJECT_HINT
+        errors.append(Error(message, hint=hint, obj=name, id="django_lifespan_di.E105"))
+    return errors
+
+
+def _marker_parameters(function: Callable[..., Any]) -> list[str]:
+    """The parameters of ``function`` whose default or ``Annotated`` metadata is a marker."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []  # a builtin or a callable without a signature: nothing to inject into
+    hints: dict[str, Any] = {}
+    original = _unwrap(function)
+    raw = getattr(original, "__annotations__", None)
+    # Evaluating annotations is costly: only where one could hold Annotated[..., Provide[...]].
+    if isinstance(raw, dict) and any(
+        any(marker in str(annotation) for marker in MARKER_NAMES) for annotation in raw.values()
+    ):
+        try:
+            hints = typing.get_type_hints(original, include_extras=True)
+        except Exception:
+            hints = {}  # unresolvable annotations: @inject itself reports those when applied
+    found = []
+    for name, parameter in signature.parameters.items():
+        candidates = [parameter.default]
+        hint = hints.get(name, parameter.annotation)
+        if typing.get_origin(hint) is typing.Annotated:
+            candidates.extend(hint.__metadata__)
+        if any(isinstance(candidate, MARKER_TYPES) for candidate in candidates):
+            found.append(name)
+    return found
+
+
+def _unwrap(function: Callable[..., Any]) -> Callable[..., Any]:
+    try:
+        return typing.cast(Callable[..., Any], inspect.unwrap(function))
+    except ValueError:  # a __wrapped__ cycle
+        return function
+
+
+def _callable_name(function: Callable[..., Any]) -> str:
+    original = _unwrap(function)
+    qualname = getattr(original, "__qualname__", type(original).__qualname__)
+    return f"{getattr(original, '__module__', '?')}.{qualname}"
+
+
+def _dependency_injector_patch(function: Callable[..., Any]) -> Any:
+    """dependency-injector's record of ``function`` (or a function it wraps) if its ``@inject``
+    decorated it, else None. Its ``injections`` are empty until the module is wired.
+
+    dependency-injector keeps no public way to ask; its private registry is read defensively,
+    and without it such a view counts as undecorated.
+    """
+    registry = getattr(wiring, "_patched_registry", None)
+    current: object = function
+    while current is not None and registry is not None:
+        try:
+            patched = registry.get_callable(current)
+        except TypeError:  # an unhashable callable
+            patched = None
+        if patched is not None:
+            return patched
+        current = getattr(current, "__wrapped__", None)
+    return None
 
 
 def _find_application(application: object) -> object:

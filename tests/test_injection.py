@@ -302,6 +302,58 @@ def test_checks_report_an_injected_name_that_is_also_a_url_kwarg() -> None:
     assert "items/<str:cache>/" in error.msg
 
 
+UNDECORATED = "tests.support.undecorated_urls"
+
+
+@override_settings(ROOT_URLCONF=UNDECORATED)
+def test_checks_report_routed_views_with_markers_that_nothing_injects() -> None:
+    errors = {
+        str(message.obj): message
+        for message in run_checks(tags=["urls"])
+        if message.id == "django_lifespan_di.E105"
+    }
+    assert sorted(errors) == [
+        f"{UNDECORATED}.ForgotInjectClassView.get",
+        f"{UNDECORATED}.dependency_injector_view",
+        f"{UNDECORATED}.forgot_inject",
+        f"{UNDECORATED}.forgot_inject_annotated",
+        f"{UNDECORATED}.forgot_inject_drf",
+        f"{UNDECORATED}.forgot_inject_ninja",
+    ]
+    forgot = errors[f"{UNDECORATED}.forgot_inject"]
+    assert forgot.msg.startswith(
+        f"{UNDECORATED}.forgot_inject (URL 'forgot/'): parameter(s) 'client' declare a "
+        f"dependency-injector marker, but the view is not decorated with django_lifespan_di's"
+    )
+    assert "(from django_lifespan_di import inject)" in (forgot.hint or "")
+    assert "'cache', 'make_service'" in errors[f"{UNDECORATED}.forgot_inject_annotated"].msg
+    wiring = errors[f"{UNDECORATED}.dependency_injector_view"]
+    assert "decorated with dependency-injector's own @inject" in wiring.msg
+    assert "needs no container.wire()" in (wiring.hint or "")
+
+
+@override_settings(ROOT_URLCONF=UNDECORATED)
+def test_a_view_of_a_wired_module_is_left_to_dependency_injector() -> None:
+    from tests.support import undecorated_urls
+
+    container = Container()
+    container.wire(modules=[undecorated_urls])
+    try:
+        names = [str(message.obj) for message in run_checks(tags=["urls"])]
+    finally:
+        container.unwire()
+    assert f"{UNDECORATED}.dependency_injector_view" not in names
+    assert f"{UNDECORATED}.forgot_inject" in names
+
+
+@override_settings(ROOT_URLCONF=UNDECORATED)
+async def test_what_the_check_prevents_is_a_500_at_request_time(
+    state: dict[str, Any],
+) -> None:
+    with pytest.raises(AttributeError, match="'Provide' object has no attribute 'name'"):
+        await AsyncClient().get("/forgot/")
+
+
 def test_the_test_project_passes_the_checks() -> None:
     assert not [
         message for message in run_checks() if (message.id or "").startswith("django_lifespan")
