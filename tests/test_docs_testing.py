@@ -20,6 +20,11 @@ from docs.examples.testing.test_forecast import (  # noqa: F401
     test_upstream_outage_is_a_502,
 )
 from docs.examples.testing.test_forecast_unittest import ForecastTests  # noqa: F401
+from tests.support.server import ROOT
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE = ROOT / "docs" / "examples" / "testing"
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +34,41 @@ def _example_project() -> Iterator[None]:
         LIFESPAN_DI={"CONTAINERS": ["docs.examples.testing.containers.Container"]},
     ):
         yield
+
+
+def example_session(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    """A fresh pytest project holding the guide's test files as written, configured by
+    ``config`` (a pyproject.toml) alone, as a user's project would be."""
+    pytester.makepyprojecttoml(config)
+    for path in (EXAMPLE / "test_forecast.py", EXAMPLE / "test_forecast_unittest.py"):
+        pytester.makepyfile(**{path.stem: path.read_text(encoding="utf-8")})
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the example's modules, docs.examples.testing
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")  # this suite's; it would win over the config
+
+
+def documented_config() -> str:
+    text = (EXAMPLE / "pytest.toml").read_text(encoding="utf-8")
+    start, end = "# --8<-- [start:config]\n", "# --8<-- [end:config]\n"
+    return text[text.index(start) + len(start) : text.index(end)]
+
+
+def test_the_guide_tests_pass_as_written_with_the_documented_configuration(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example_session(pytester, monkeypatch, documented_config())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*settings: docs.examples.testing.settings (from ini)*"])
+
+
+def test_under_strict_mode_unmarked_async_tests_fail_as_the_guide_says(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = documented_config().replace('asyncio_mode = "auto"', "")
+    example_session(pytester, monkeypatch, config)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # The four pytest tests are async and unmarked; the unittest ones run under the mixin.
+    result.assert_outcomes(passed=2, failed=4)
+    result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
