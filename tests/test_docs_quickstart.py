@@ -16,31 +16,52 @@ from django_lifespan_di.asgi import LifespanApplication
 from django_lifespan_di.testing import override_providers
 from docs.examples.quickstart import settings as quickstart_settings
 from docs.examples.quickstart.containers import Container
+from tests.support.snippets import section
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "docs" / "examples" / "quickstart"
 PACKAGE = "docs.examples.quickstart"
-#: The example files whose ``quickstart`` section the README repeats, in the README's order.
-README_FILES = ("settings.py", "asgi.py", "containers.py", "views.py")
-
-
-def section(path: Path, name: str) -> str:
-    """The lines between the snippet markers of section ``name``, as pymdownx.snippets cuts them."""
-    text = path.read_text()
-    match = re.search(
-        rf"^# --8<-- \[start:{name}\]\n(.*?)^# --8<-- \[end:{name}\]$", text, re.M | re.S
-    )
-    assert match, f"{path} has no snippet section {name!r}"
-    return match.group(1).rstrip("\n")
+#: The example files and snippet sections that the README repeats, in the README's order (the
+#: home page, docs/index.md, includes the same sections).
+README_FILES = (
+    ("settings.py", "quickstart"),
+    ("settings.py", "logging"),
+    ("asgi.py", "quickstart"),
+    ("containers.py", "quickstart"),
+    ("views.py", "quickstart"),
+    ("urls.py", "quickstart"),
+)
+#: The install line: the package, and what the example needs (httpx) and serves it (uvicorn).
+INSTALL = "pip install django-lifespan-di httpx uvicorn"
 
 
 def test_the_readme_quick_start_is_the_tested_example() -> None:
-    blocks = re.findall(r"^```python\n(.*?)\n```$", (ROOT / "README.md").read_text(), re.M | re.S)
-    for filename in README_FILES:
-        assert section(EXAMPLE / filename, "quickstart") in blocks, (
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)\n```$", readme, re.M | re.S)
+    shown = [section(EXAMPLE / filename, name) for filename, name in README_FILES]
+    for (filename, name), text in zip(README_FILES, shown, strict=True):
+        assert text in blocks, (
             f"README.md's quick start differs from docs/examples/quickstart/{filename}: "
-            f"copy the file's quickstart section into the README"
+            f"copy the file's {name} section into the README"
         )
+    assert blocks == shown, "README.md shows the quick start's sections in another order"
+    assert INSTALL in readme
+
+
+def test_the_home_page_shows_the_same_quick_start() -> None:
+    page = (ROOT / "docs" / "index.md").read_text()
+    includes = re.findall(r'^--8<-- "docs/examples/quickstart/(.*?)"$', page, re.M)
+    assert includes == [f"{filename}:{name}" for filename, name in README_FILES]
+    assert INSTALL in page
+
+
+def test_the_readme_links_are_absolute() -> None:
+    # The README is also the package index's page, where a relative link leads nowhere.
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)]+)\)", readme) + re.findall(r"<(http[^>]+)>", readme)
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "http://127.0.0.1:"))]
+    assert not relative, f"relative links in README.md: {relative}"
 
 
 @pytest.fixture

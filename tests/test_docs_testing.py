@@ -21,6 +21,7 @@ from docs.examples.testing.test_forecast import (  # noqa: F401
 )
 from docs.examples.testing.test_forecast_unittest import ForecastTests  # noqa: F401
 from tests.support.server import ROOT
+from tests.support.snippets import section
 
 pytest_plugins = ["pytester"]
 
@@ -49,9 +50,7 @@ def example_session(
 
 
 def documented_config() -> str:
-    text = (EXAMPLE / "pytest.toml").read_text(encoding="utf-8")
-    start, end = "# --8<-- [start:config]\n", "# --8<-- [end:config]\n"
-    return text[text.index(start) + len(start) : text.index(end)]
+    return section(EXAMPLE / "pytest.toml", "config")
 
 
 def test_the_guide_tests_pass_as_written_with_the_documented_configuration(

@@ -15,4 +15,13 @@ MIDDLEWARE = [
 ]
 LIFESPAN_DI = {"CONTAINERS": ["docs.examples.quickstart.containers.Container"]}
 # --8<-- [end:quickstart]
+# --8<-- [start:logging]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # "Started Container.http_client in 1.2 ms" at startup, "Stopped ..." at shutdown.
+    "loggers": {"django_lifespan_di": {"handlers": ["console"], "level": "INFO"}},
+}
+# --8<-- [end:logging]
 ROOT_URLCONF = "docs.examples.quickstart.urls"
