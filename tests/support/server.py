@@ -35,14 +35,15 @@ def free_port() -> int:
         return port
 
 
-def server_command(server: str, app: str, port: int, *extra: str) -> list[str]:
-    """The command line that serves ``app`` on 127.0.0.1:``port`` with ``server``."""
+def server_command(server: str, app: str, port: int, *extra: str, bin_dir: Path = BIN) -> list[str]:
+    """The command line that serves ``app`` on 127.0.0.1:``port`` with ``server``, whose
+    executable is in ``bin_dir`` (this environment's, or another virtualenv's)."""
     host = "127.0.0.1"
     commands = {
-        "uvicorn": [str(BIN / "uvicorn"), app, "--host", host, "--port", str(port)],
-        "hypercorn": [str(BIN / "hypercorn"), app, "--bind", f"{host}:{port}"],
+        "uvicorn": [str(bin_dir / "uvicorn"), app, "--host", host, "--port", str(port)],
+        "hypercorn": [str(bin_dir / "hypercorn"), app, "--bind", f"{host}:{port}"],
         "granian": [
-            str(BIN / "granian"),
+            str(bin_dir / "granian"),
             "--interface",
             "asgi",
             "--host",
@@ -52,14 +53,14 @@ def server_command(server: str, app: str, port: int, *extra: str) -> list[str]:
             app,
         ],
         "gunicorn": [
-            str(BIN / "gunicorn"),
+            str(bin_dir / "gunicorn"),
             app,
             "--worker-class",
             "uvicorn.workers.UvicornWorker",
             "--bind",
             f"{host}:{port}",
         ],
-        "daphne": [str(BIN / "daphne"), "-b", host, "-p", str(port), app],
+        "daphne": [str(bin_dir / "daphne"), "-b", host, "-p", str(port), app],
         # Django's development server: WSGI, so ``app`` (an ASGI path) plays no part.
         "runserver": [sys.executable, "-m", "django", "runserver", f"{host}:{port}", "--noreload"],
     }
@@ -88,15 +89,32 @@ class Server:
         ready_path: str = "/state/",
         startup_timeout: float = 20.0,
         expect_ready: bool = True,
+        bin_dir: Path = BIN,
+        cwd: Path = ROOT,
+        test_project: bool = True,
     ) -> None:
+        """``test_project=False`` serves a project of its own (in ``cwd``, e.g. with
+        ``bin_dir`` of another virtualenv): nothing of the checkout is put on its path, and
+        this suite's settings module is not passed on."""
         self.port = free_port()
-        self.command: Sequence[str] = server_command(server, app, self.port, *extra_args)
+        self.command: Sequence[str] = server_command(
+            server, app, self.port, *extra_args, bin_dir=bin_dir
+        )
         self.journal = journal
+        self.cwd = cwd
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if test_project or name not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
+        }
         self.env = {
-            **os.environ,
+            **inherited,
             "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            **(
+                {"PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+                if test_project
+                else {}
+            ),
             **({"LIFESPAN_DI_TEST_JOURNAL": str(journal)} if journal else {}),
             **(env or {}),
         }
@@ -114,7 +132,7 @@ class Server:
     def start(self) -> Server:
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
