@@ -57,7 +57,7 @@ demo: $(DEMO_VENV)/bin/.installed
 
 # Python 3.10-3.13 x Django 5.2 / 6.0 / 6.1 (noxfile.py), each cell from its lock
 # (requirements/py3XX-djangoNN.txt). Not part of `make test`; CI runs it after `make test`.
-# One cell: make test-matrix NOX_ARGS="-s 'tests-3.12(django=\"6.1\")'"
+# One cell: make test-matrix NOX_ARGS="-s \"tests(python='3.12', django='6.1')\""
 test-matrix: $(BIN)/.installed
 	$(BIN)/nox $(NOX_ARGS)
 

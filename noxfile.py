@@ -4,9 +4,9 @@ Each cell installs its lock, ``requirements/py3XX-djangoNN.txt`` (``make upgrade
 so a cell is green today and after the next release of any dependency. The cells are exactly
 what the classifiers in ``pyproject.toml`` claim (``tests/test_packaging.py`` checks that).
 
-One cell: ``nox -s "tests-3.12(django='6.1')"``; extra arguments go to pytest:
-``nox -s "tests-3.13(django='6.1')" -- tests/e2e -x``. Interpreters come from PATH, and from
-pyenv (``~/.pyenv/versions/3.1x.y``) when it is installed. ``nox -s latest`` runs the suite
+One cell: ``nox -s "tests(python='3.12', django='6.1')"``; extra arguments go to pytest:
+``nox -s "tests(python='3.13', django='6.1')" -- tests/e2e -x``. Interpreters come from PATH,
+and from pyenv (``~/.pyenv/versions/3.1x.y``) when it is installed. ``nox -s latest`` runs the suite
 against the newest releases instead (no lock), to see drift early; it decides nothing.
 """
 

@@ -1,0 +1,214 @@
+"""The repository's furniture stays in step with what it describes: the CI workflows run what
+``.ci/run`` runs, on the cells of noxfile.py; the pre-commit hooks are ``make lint``'s commands;
+the release publishes what was checked. Without these tests they would drift silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import ROOT
+
+# PyYAML comes with the docs tools (the dev locks), not with the matrix cells' locks: `make test`
+# runs these tests; in a matrix cell they are skipped (they read the same files in every cell).
+yaml = pytest.importorskip(
+    "yaml", reason="PyYAML is in the dev locks only (the docs tools); make test runs these tests"
+)
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+#: A major version (`@v4`), or a release branch that an action documents as its major version
+#: (`@release/v1`): never a moving `@main`, nor a patch that dependabot must chase.
+MAJOR_VERSION = re.compile(r"^[\w.-]+/[\w.-]+@(v\d+|release/v\d+)$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads the key `on` as True.
+    found: dict[str, Any] = workflow["on"] if "on" in workflow else workflow[True]
+    return found
+
+
+def steps(workflow: dict[str, Any], job: str | None = None) -> list[dict[str, Any]]:
+    jobs = workflow["jobs"].values() if job is None else [workflow["jobs"][job]]
+    return [step for j in jobs for step in j["steps"]]
+
+
+def commands(workflow: dict[str, Any], job: str | None = None) -> list[str]:
+    return [step["run"] for step in steps(workflow, job) if "run" in step]
+
+
+def make_targets(lines: list[str]) -> list[str]:
+    return [match for line in lines for match in re.findall(r"(?:^|&& )make ([\w-]+)", line)]
+
+
+def matrix_cells() -> dict[str, tuple[str, ...]]:
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    [node] = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "CELLS" for t in n.targets)
+    ]
+    cells: dict[str, tuple[str, ...]] = ast.literal_eval(node.value)
+    return cells
+
+
+def test_ci_runs_what_ci_run_runs() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    wanted = make_targets([line for line in script if not line.lstrip().startswith("#")])
+    assert wanted == ["test", "test-matrix"]
+    ci = load(WORKFLOWS / "ci.yml")
+    assert set(triggers(ci)) >= {"push", "pull_request"}
+    assert make_targets(commands(ci, "lint")) == ["lint"]
+    assert make_targets(commands(ci, "test")) == ["test"]
+    assert make_targets(commands(ci, "matrix")) == ["test-matrix"]
+
+
+def test_the_ci_matrix_is_one_job_per_cell_of_the_noxfile() -> None:
+    matrix = load(WORKFLOWS / "ci.yml")["jobs"]["matrix"]
+    cells = [(cell["python"], cell["django"]) for cell in matrix["strategy"]["matrix"]["include"]]
+    expected = [(python, django) for python, series in matrix_cells().items() for django in series]
+    assert cells == expected
+    setup = next(s for s in matrix["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    run = commands({"jobs": {"matrix": matrix}})[-1]
+    # The session names nox gives the parametrized cells.
+    assert "tests(python='${{ matrix.python }}', django='${{ matrix.django }}')" in run
+
+
+def test_the_noxfile_session_names_the_ci_selects_exist() -> None:
+    if importlib.util.find_spec("nox") is None:
+        pytest.skip("nox is in the dev locks only; make test runs this test")
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "--list", "--no-color"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for python, series in matrix_cells().items():
+        for django in series:
+            assert f"tests(python='{python}', django='{django}')" in listed
+
+
+def test_the_locks_are_compiled_for_the_same_cells() -> None:
+    spec = importlib.util.spec_from_file_location("compile_locks", ROOT / "requirements/compile.py")
+    assert spec is not None
+    assert spec.loader is not None
+    compile_locks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compile_locks)
+    locked = {
+        python: tuple(f"{tag[0]}.{tag[1:]}" for tag in series)
+        for python, series in compile_locks.CELLS.items()
+    }
+    assert locked == matrix_cells()
+
+
+def test_every_job_that_runs_the_suite_installs_redis_server() -> None:
+    for name in ("ci.yml", "latest.yml"):
+        workflow = load(WORKFLOWS / name)
+        for job_name, job in workflow["jobs"].items():
+            runs = " ".join(commands({"jobs": {job_name: job}}))
+            if re.search(r"make (test|test-matrix|test-latest)\b", runs):
+                assert "apt-get install -y -q redis-server" in runs, f"{name}: {job_name}"
+
+
+def test_actions_are_pinned_to_major_versions() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for step in steps(load(path)):
+            if "uses" in step:
+                assert MAJOR_VERSION.match(step["uses"]), f"{path.name}: {step['uses']}"
+
+
+def test_a_version_tag_builds_checks_and_publishes_with_trusted_publishing() -> None:
+    release = load(WORKFLOWS / "release.yml")
+    assert triggers(release) == {"push": {"tags": ["v*"]}}
+    build = " ".join(commands(release, "build"))
+    assert "-m build --no-isolation" in build
+    assert "twine check --strict dist/*" in build
+    assert "tests/test_packaging.py" in build
+    publish = release["jobs"]["publish"]
+    assert publish["needs"] == "build"
+    assert publish["environment"]["name"] == "pypi"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert [s["uses"] for s in publish["steps"]][-1] == "pypa/gh-action-pypi-publish@release/v1"
+    assert release["permissions"] == {"contents": "read"}  # only publish may get a token
+
+
+def test_the_drift_job_is_scheduled_and_decides_nothing() -> None:
+    latest = load(WORKFLOWS / "latest.yml")
+    assert set(triggers(latest)) == {"schedule", "workflow_dispatch"}
+    [job] = latest["jobs"].values()
+    assert job["continue-on-error"] is True
+    assert make_targets(commands(latest)) == ["test-latest"]
+
+
+def test_the_locks_are_upgraded_by_a_scheduled_pull_request() -> None:
+    upgrade = load(WORKFLOWS / "upgrade-locks.yml")
+    assert set(triggers(upgrade)) == {"schedule", "workflow_dispatch"}
+    assert make_targets(commands(upgrade)) == ["upgrade"]
+    assert steps(upgrade)[-1]["uses"] == "peter-evans/create-pull-request@v7"
+    dependabot = load(ROOT / ".github" / "dependabot.yml")
+    # The Python dependencies are the locks' business; dependabot only bumps the actions.
+    assert [u["package-ecosystem"] for u in dependabot["updates"]] == ["github-actions"]
+
+
+def lint_commands() -> list[list[str]]:
+    """The commands of the Makefile's lint recipe, e.g. ``["ruff", "check"]``."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe, "no lint target in the Makefile"
+    return [
+        [
+            word
+            for word in line.strip().removeprefix("$(BIN)/").split()
+            if not word.startswith(("-", "."))
+        ]
+        for line in recipe.group(1).splitlines()
+    ]
+
+
+def test_the_pre_commit_hooks_are_make_lint() -> None:
+    config = load(ROOT / ".pre-commit-config.yaml")
+    [repo] = config["repos"]
+    assert repo["repo"] == "local"  # the tools of .venv, at the versions of the lock
+    hooks = []
+    for hook in repo["hooks"]:
+        assert hook["language"] == "system"
+        entry = hook["entry"].split()
+        assert entry[0].startswith(".venv/bin/"), hook["id"]
+        hooks.append(
+            [entry[0].removeprefix(".venv/bin/"), *(w for w in entry[1:] if not w.startswith("-"))]
+        )
+        # make lint checks formatting, it never rewrites files.
+        if entry[:2] == [".venv/bin/ruff", "format"]:
+            assert "--check" in entry
+    assert hooks == lint_commands() == [["ruff", "check"], ["ruff", "format"], ["mypy"]]
+    mypy = next(hook for hook in repo["hooks"] if hook["id"] == "mypy")
+    assert mypy["pass_filenames"] is False  # the files of [tool.mypy], as make lint
+
+
+def test_pre_commit_accepts_its_configuration() -> None:
+    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+    if pre_commit is None:
+        pytest.skip("pre-commit is in the dev locks only; make test runs this test")
+    subprocess.run(
+        [pre_commit, "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
