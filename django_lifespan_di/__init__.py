@@ -13,7 +13,7 @@ from django_lifespan_di.exceptions import (
     StateKeyError,
 )
 from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
-from django_lifespan_di.managers import register_lifespan_manager
+from django_lifespan_di.managers import LifespanManager, register_lifespan_manager
 from django_lifespan_di.runtime import get_container, lifespan
 from django_lifespan_di.scopes import RequestResource
 from django_lifespan_di.state import LifespanHttpRequest
@@ -23,6 +23,7 @@ __all__ = [
     "InjectionError",
     "LifespanError",
     "LifespanHttpRequest",
+    "LifespanManager",
     "LifespanNotRunning",
     "Provide",
     "Provider",

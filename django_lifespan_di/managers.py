@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeAlias
 
-#: A callable taking no arguments that returns an async context manager. What it yields
-#: (a mapping, or None) is merged into the lifespan state.
-LifespanManager = Callable[[], AbstractAsyncContextManager[Mapping[str, Any] | None]]
+LifespanManager: TypeAlias = Callable[[], AbstractAsyncContextManager[Mapping[str, Any] | None]]
+"""What ``register_lifespan_manager(context_manager=...)`` takes: a lifespan manager.
+
+A callable with no arguments that returns an async context manager, such as an
+``@asynccontextmanager`` function; what the context manager yields (a mapping, or ``None``) is
+merged into the lifespan state. Annotate the function itself with what it yields,
+``AsyncIterator[dict[str, Any]]``, and use ``LifespanManager`` for code that takes, returns or
+stores managers. django-asgi-lifespan's ``LifespanManager`` is the function's return annotation
+(``AsyncGenerator[State, None]``) instead: see the migration guide.
+"""
 
 _managers: list[LifespanManager] = []
 
