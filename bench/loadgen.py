@@ -1,7 +1,9 @@
 """A keep-alive HTTP/1.1 load generator on raw asyncio streams (127.0.0.1 only).
 
 Used where ``wrk`` is not installed, and for the memory benchmark, which needs an exact number
-of requests. Prints the same JSON line as ``bench/wrk.lua``::
+of requests. A server that closes the connection after an answer (``Connection: close``, as
+gunicorn's sync workers do) gets a new one for the next request, as ``wrk`` does. Prints the
+same JSON line as ``bench/wrk.lua``::
 
     python -m bench.loadgen http://127.0.0.1:8000/ --connections 10 --seconds 5
     python -m bench.loadgen http://127.0.0.1:8000/ --connections 10 --requests 1000
@@ -17,8 +19,11 @@ import time
 from urllib.parse import urlsplit
 
 
-async def get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
-    """Send one GET on an open connection, read the whole answer, return its status."""
+async def get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bool]:
+    """Send one GET on an open connection, read the whole answer; its status, and whether the
+    server closes the connection after it."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.lower().split(b"\r\n")
@@ -29,7 +34,7 @@ async def get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reques
         while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
             await reader.readexactly(size + 2)
         await reader.readuntil(b"\r\n")
-    return int(lines[0].split()[1])
+    return int(lines[0].split()[1]), b"connection: close" in lines
 
 
 async def load(url: str, connections: int, seconds: float, requests: int) -> dict[str, float]:
@@ -49,7 +54,10 @@ async def load(url: str, connections: int, seconds: float, requests: int) -> dic
                 counts["left"] -= 1
                 begun = time.perf_counter()
                 try:
-                    status = await get(reader, writer, request)
+                    status, closing = await get(reader, writer, request)
+                    if closing:
+                        writer.close()
+                        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
                 except (OSError, asyncio.IncompleteReadError):
                     counts["errors"] += 1
                     return

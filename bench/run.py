@@ -1,16 +1,23 @@
-"""``make bench``: every benchmark in one run, on 127.0.0.1 only, bounded in time (~4 min).
+"""``make bench``: every benchmark in one run, on 127.0.0.1 only, bounded in time (~5 min).
 
 1. request overhead under uvicorn (1 worker) of the four variants of ``bench/project``, in
    interleaved rounds (A B C D, B C D A, ...), each as a ratio to plain Django;
    1b. the same request path in-process, without the network (``bench/direct.py``);
-2. decorator cost (``bench/micro.py``); 3. startup (``bench/startup.py``);
-4. what the shared pooled client buys against a new client per request;
-5. server memory after 1,000 and after 10,000 requests.
+2. decorator cost against the floor, stock dependency-injector and wireup (``bench/micro.py``);
+3. startup and shutdown: concurrency, order, scaling to 1,000 resources (``bench/startup.py``);
+4. a test suite: per-test against session-wide lifespan (``bench/suite.py``);
+5. what the shared pooled client buys against a new client per request;
+6. gunicorn sync workers: the package's WSGI application against Django's;
+7. sync code calling async code: ``run_in_lifespan_loop`` against ``async_to_sync``
+   (``bench/bridge.py``); 8. Celery tasks through the shared client against a client per task;
+9. server memory after 1,000 and after 7,000 requests.
 
 The servers are pinned to core 0 and the load generator (``wrk`` when installed, else
-``bench/loadgen.py``) to core 1, with ``taskset`` when there is one and two cores or more.
-A full run writes ``bench/results.json``, ``docs/benchmarks.md`` and ``docs/benchmarks.png``;
-``--quick`` (a few seconds a phase, for development) and ``--only`` print the tables only::
+``bench/loadgen.py``), the upstream and redis-server to core 1, with ``taskset`` when there is
+one and two cores or more. A full run writes ``bench/results.json``, ``docs/benchmarks.md``
+(from the template ``bench/benchmarks.md.in``) and ``docs/benchmarks.png``, and profiles each
+target it missed; ``--quick`` (a few seconds a phase, for development) and ``--only`` print the
+tables only::
 
     python -m bench.run
     python -m bench.run --quick --only overhead,micro
@@ -20,7 +27,6 @@ A full run writes ``bench/results.json``, ``docs/benchmarks.md`` and ``docs/benc
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -34,16 +40,49 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import report
-from tests.support.server import ROOT, Server, rss_kib
+from bench import profiles, report
+from bench.server import (
+    ROOT,
+    Service,
+    celery_worker,
+    cpu_seconds,
+    gunicorn,
+    pinned,
+    redis_server,
+    rss_kib,
+)
+from bench.server import uvicorn as uvicorn_service
 
 VARIANTS = ("plain", "lifespan_di", "asgi_lifespan", "di_wired")
 #: The pooling views of bench/project/views_lifespan_di.py, each served at /<name>/.
 POOLING = ("pooled", "unpooled", "unpooled_shared_tls")
-PHASES = ("overhead", "direct", "micro", "startup", "pooling", "memory")
+#: name -> (variant served by gunicorn, path) of the WSGI benchmark.
+WSGI = {
+    "plain_sync": ("plain", "/sync/"),
+    "lifespan_di_sync": ("lifespan_di", "/sync/"),
+    "plain_async_unpooled": ("plain", "/unpooled/"),
+    "lifespan_di_async_pooled": ("lifespan_di", "/pooled/"),
+}
+WSGI_WORKERS = 2
+#: The tasks of bench/project/tasks.py; the ones opening a client per task run fewer.
+TASKS = ("bench.pooled_get", "bench.unpooled_get", "bench.unpooled_sync_get")
+CELERY_THREADS = 4
+PHASES = (
+    "overhead",
+    "direct",
+    "micro",
+    "startup",
+    "suite",
+    "pooling",
+    "wsgi",
+    "bridge",
+    "celery",
+    "memory",
+)
 RESULTS = ROOT / "bench" / "results.json"
 SERVER_CORE, CLIENT_CORE = "0", "1"
 COMMAND = "make bench"
+SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.project.settings"}
 
 
 @dataclass(frozen=True)
@@ -61,20 +100,38 @@ class Budget:
     micro_calls: int
     micro_repeat: int
     startup_runs: int
+    suite_rounds: int
+    wsgi_rounds: int  # the sync views
+    wsgi_async_rounds: int
+    wsgi_direct_rounds: int
+    wsgi_direct_requests: int  # per run; each process keeps its best of 10 runs
+    bridge_calls: int
+    bridge_repeat: int
+    celery_rounds: int
+    celery_tasks: int  # per round through the shared client; a quarter with a client per task
 
 
 FULL = Budget(
     seconds=1,
     warm_up=2,
-    rounds=20,
+    rounds=10,
     pooling_rounds=5,
     connections=10,
-    memory_requests=(1_000, 10_000),
-    direct_rounds=6,
-    direct_requests=2_000,
-    micro_calls=20_000,
-    micro_repeat=7,
+    memory_requests=(1_000, 7_000),
+    direct_rounds=4,
+    direct_requests=1_500,
+    micro_calls=2_000,
+    micro_repeat=120,
     startup_runs=5,
+    suite_rounds=3,
+    wsgi_rounds=12,
+    wsgi_async_rounds=4,
+    wsgi_direct_rounds=3,
+    wsgi_direct_requests=1_000,
+    bridge_calls=200,
+    bridge_repeat=5,
+    celery_rounds=2,
+    celery_tasks=200,
 )
 QUICK = Budget(
     seconds=1,
@@ -85,17 +142,19 @@ QUICK = Budget(
     memory_requests=(200, 1_000),
     direct_rounds=1,
     direct_requests=300,
-    micro_calls=2_000,
-    micro_repeat=2,
+    micro_calls=1_000,
+    micro_repeat=10,
     startup_runs=1,
+    suite_rounds=1,
+    wsgi_rounds=1,
+    wsgi_async_rounds=1,
+    wsgi_direct_rounds=1,
+    wsgi_direct_requests=300,
+    bridge_calls=40,
+    bridge_repeat=1,
+    celery_rounds=1,
+    celery_tasks=40,
 )
-
-
-def pinned(core: str, command: Sequence[str]) -> list[str]:
-    """``command`` pinned to ``core`` when the machine allows it, else unchanged."""
-    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
-        return ["taskset", "-c", core, *command]
-    return list(command)
 
 
 def load(url: str, budget: Budget, *, seconds: int = 0, requests: int = 0) -> dict[str, float]:
@@ -128,23 +187,27 @@ def load_generator() -> str:
     return " ".join(banner[:2]) if banner else "wrk"
 
 
-@contextmanager
 def serving(
     variant: str = "lifespan_di", *, app: str = "bench.project.asgi:application", **env: str
-) -> Iterator[Server]:
+) -> Service:
     """uvicorn, one worker, pinned to the server core, serving ``variant`` of the project."""
-    server = Server(
-        "uvicorn",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        app=app,
-        env={"DJANGO_SETTINGS_MODULE": "bench.project.settings", "BENCH_VARIANT": variant, **env},
-        ready_path="/",
+    return uvicorn_service(app, env={**SETTINGS, "BENCH_VARIANT": variant, **env}, core=SERVER_CORE)
+
+
+def run_json(command: Sequence[str], core: str | None = None, **env: str) -> dict[str, Any]:
+    """Run ``python -m ...`` ``command`` (pinned to ``core`` if given); its last line's JSON."""
+    full = [sys.executable, "-m", *command]
+    finished = subprocess.run(
+        pinned(core, full) if core is not None else full,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
     )
-    server.command = pinned(SERVER_CORE, server.command)
-    with server:
-        yield server
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(full)} failed:\n{finished.stdout}\n{finished.stderr}")
+    result: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return result
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -172,32 +235,57 @@ def median_ratios(runs: dict[str, list[dict[str, float]]], base: str) -> dict[st
 
 
 def interleaved(
-    urls: dict[str, str], budget: Budget, rounds: int
+    urls: dict[str, str], budget: Budget, rounds: int, servers: dict[str, Service] | None = None
 ) -> dict[str, list[dict[str, float]]]:
     """Warm each URL up, then time them in rounds: A B C D, B C D A, C D A B, ...
 
     Each round starts one further along, so no variant always runs first or right after
-    another one.
+    another one. Before its warm-up, each URL gets one request per connection, however long
+    they take: a fresh server's first requests (imports, a worker's first TLS context) can
+    take longer than a whole timed run on a busy machine.
     """
     for url in urls.values():
+        load(url, budget, requests=budget.connections)
         load(url, budget, seconds=budget.warm_up)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
     names = list(urls)
     for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            url = urls[name]
-            runs[name].append(load(url, budget, seconds=budget.seconds))
-            print(f"  round {round_number + 1}: {name} {runs[name][-1]['rps']:.0f} rps", flush=True)
+            server = servers[name] if servers else None
+            cpu_before = cpu_seconds(server.pid) if server else 0.0
+            result = load(urls[name], budget, seconds=budget.seconds)
+            if server:
+                result["cpu_seconds"] = cpu_seconds(server.pid) - cpu_before
+            runs[name].append(result)
+            print(f"  round {round_number + 1}: {name} {result['rps']:.0f} rps", flush=True)
     return runs
+
+
+def cpu_per_request(runs: dict[str, list[dict[str, float]]], base: str) -> dict[str, Any]:
+    """Per variant: the server's CPU time over all its timed runs per request served, and its
+    ratio to ``base``'s. The other processes of a shared machine delay a server (fewer req/s)
+    far more than they add to the CPU time it uses, so this is the steadier figure."""
+    totals = {
+        name: sum(run["cpu_seconds"] for run in series) / sum(run["requests"] for run in series)
+        for name, series in runs.items()
+    }
+    return {
+        name: {"cpu_us_per_request": total * 1e6, "ratio": total / totals[base]}
+        for name, total in totals.items()
+    }
 
 
 def bench_overhead(budget: Budget) -> dict[str, Any]:
     with ExitStack() as stack:
         servers = {v: stack.enter_context(serving(v)) for v in VARIANTS}
         urls = {v: server.url("/") for v, server in servers.items()}
-        runs = interleaved(urls, budget, budget.rounds)
-    return {"runs": runs, "summary": median_ratios(runs, base="plain")}
+        runs = interleaved(urls, budget, budget.rounds, servers)
+    return {
+        "runs": runs,
+        "summary": median_ratios(runs, base="plain"),
+        "cpu": cpu_per_request(runs, base="plain"),
+    }
 
 
 def bench_direct(budget: Budget) -> dict[str, Any]:
@@ -205,16 +293,8 @@ def bench_direct(budget: Budget) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
     for _ in range(budget.direct_rounds):
         for variant in VARIANTS:
-            command = [sys.executable, "-m", "bench.direct", str(budget.direct_requests)]
-            finished = subprocess.run(
-                pinned(SERVER_CORE, command),
-                cwd=ROOT,
-                env={**os.environ, "BENCH_VARIANT": variant},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            runs[variant].append(json.loads(finished.stdout.strip().splitlines()[-1]))
+            command = ["bench.direct", str(budget.direct_requests)]
+            runs[variant].append(run_json(command, SERVER_CORE, BENCH_VARIANT=variant))
     summary = {}
     for variant, series in runs.items():
         ratios = [
@@ -230,21 +310,26 @@ def bench_direct(budget: Budget) -> dict[str, Any]:
     return {"runs": runs, "summary": summary}
 
 
+def bench_micro(budget: Budget) -> dict[str, Any]:
+    """bench/micro.py in a process of its own (not pinned: the best run is the quietest)."""
+    command = ["bench.micro", "--calls", str(budget.micro_calls)]
+    return run_json([*command, "--repeat", str(budget.micro_repeat)])
+
+
+def bench_startup(budget: Budget) -> dict[str, Any]:
+    return run_json(["bench.startup", "--runs", str(budget.startup_runs)], SERVER_CORE, **SETTINGS)
+
+
+def bench_suite(budget: Budget) -> dict[str, Any]:
+    return run_json(["bench.suite", "--rounds", str(budget.suite_rounds)])
+
+
 @contextmanager
 def upstream() -> Iterator[str]:
     """The local upstream (bench/upstream.py) on the client core; yields its URL."""
-    server = Server(
-        "uvicorn",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--lifespan",
-        "off",
-        app="bench.upstream:app",
-        ready_path="/",
-    )
-    server.command = pinned(CLIENT_CORE, server.command)
-    with server:
+    with uvicorn_service(
+        "bench.upstream:app", "--lifespan", "off", env={}, core=CLIENT_CORE
+    ) as server:
         yield server.url("")
 
 
@@ -263,6 +348,101 @@ def bench_pooling(budget: Budget) -> dict[str, Any]:
     }
 
 
+def bench_wsgi(budget: Budget) -> dict[str, Any]:
+    """gunicorn, ``WSGI_WORKERS`` sync workers, one server per variant, in interleaved rounds."""
+    with upstream() as upstream_url, ExitStack() as stack:
+        servers = {
+            variant: stack.enter_context(
+                gunicorn(
+                    "bench.project.wsgi:application",
+                    workers=WSGI_WORKERS,
+                    env={**SETTINGS, "BENCH_VARIANT": variant, "BENCH_UPSTREAM_URL": upstream_url},
+                    core=SERVER_CORE,
+                )
+            )
+            for variant in ("plain", "lifespan_di")
+        }
+        urls = {name: servers[variant].url(path) for name, (variant, path) in WSGI.items()}
+        by_name = {name: servers[variant] for name, (variant, _) in WSGI.items()}
+        # The sync pair decides a target by a few per cent: it gets more rounds than the async
+        # pair, whose ratio is several times over.
+        sync_views, async_views = list(WSGI)[:2], list(WSGI)[2:]
+        runs = interleaved({k: urls[k] for k in sync_views}, budget, budget.wsgi_rounds, by_name)
+        runs |= interleaved(
+            {k: urls[k] for k in async_views}, budget, budget.wsgi_async_rounds, by_name
+        )
+    sync = median_ratios({k: runs[k] for k in sync_views}, "plain_sync")
+    pooled = median_ratios({k: runs[k] for k in async_views}, "plain_async_unpooled")
+    return {
+        "runs": runs,
+        "summary": {**sync, **pooled},
+        "cpu": cpu_per_request({k: runs[k] for k in sync_views}, "plain_sync"),
+        "workers": WSGI_WORKERS,
+        "direct": wsgi_direct(budget),
+    }
+
+
+def wsgi_direct(budget: Budget) -> dict[str, Any]:
+    """bench/wsgi_direct.py for both variants, a process per run, interleaved, on core 0."""
+    runs: dict[str, list[float]] = {"plain": [], "lifespan_di": []}
+    for round_number in range(budget.wsgi_direct_rounds):
+        order = list(runs) if round_number % 2 == 0 else list(reversed(runs))
+        for variant in order:
+            command = ["bench.wsgi_direct", "--requests", str(budget.wsgi_direct_requests)]
+            result = run_json(command, SERVER_CORE, **SETTINGS, BENCH_VARIANT=variant)
+            runs[variant].append(result["us_per_request"])
+    best = {variant: min(series) for variant, series in runs.items()}
+    return {"runs": runs, "us_per_request": best, "ratio": best["lifespan_di"] / best["plain"]}
+
+
+def bench_bridge(budget: Budget) -> dict[str, Any]:
+    with upstream() as upstream_url:
+        command = ["bench.bridge", "--calls", str(budget.bridge_calls)]
+        command += ["--repeat", str(budget.bridge_repeat)]
+        return run_json(command, SERVER_CORE, **SETTINGS, BENCH_UPSTREAM_URL=upstream_url)
+
+
+def bench_celery(budget: Budget) -> dict[str, Any]:
+    """A Celery worker (threads pool) on core 0, redis-server and the upstream on core 1; the
+    tasks are sent in groups, one task name after another in interleaved rounds."""
+    from celery import Celery, group
+
+    with upstream() as upstream_url, redis_server(CLIENT_CORE) as redis:
+        broker = f"redis://127.0.0.1:{redis.port}/0"
+        env = {**SETTINGS, "BENCH_UPSTREAM_URL": upstream_url, "BENCH_BROKER_URL": broker}
+        worker = celery_worker(
+            "bench.project.tasks", concurrency=CELERY_THREADS, env=env, core=SERVER_CORE
+        )
+        with worker:
+            app = Celery("bench-client", broker=broker, backend=broker)
+            try:
+                for name in TASKS:  # the first one waits for the worker to be up
+                    assert app.send_task(name).get(timeout=60) == 200
+            except Exception as exc:
+                raise RuntimeError(f"the Celery worker failed: {exc}\n{worker.output()}") from exc
+            runs: dict[str, list[float]] = {name: [] for name in TASKS}
+            for round_number in range(budget.celery_rounds):
+                shift = round_number % len(TASKS)
+                for name in TASKS[shift:] + TASKS[:shift]:
+                    count = budget.celery_tasks if name == "bench.pooled_get" else 0
+                    count = count or max(budget.celery_tasks // 4, 10)
+                    begun = time.perf_counter()
+                    answers = group(app.signature(name) for _ in range(count)).apply_async()
+                    assert answers.get(timeout=120) == [200] * count
+                    runs[name].append(count / (time.perf_counter() - begun))
+                    print(f"  round {round_number + 1}: {name} {runs[name][-1]:.0f} tasks/s")
+            app.close()
+    base = runs["bench.unpooled_get"]
+    summary = {
+        name: {
+            "tasks_per_second": statistics.median(series),
+            "ratio": statistics.median(a / b for a, b in zip(series, base, strict=True)),
+        }
+        for name, series in runs.items()
+    }
+    return {"runs": runs, "summary": summary, "threads": CELERY_THREADS}
+
+
 #: (name, variant, path) of the memory benchmark; plain Django is the reference.
 MEMORY = (
     ("plain Django (reference)", "plain", "/"),
@@ -278,13 +458,11 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
     with upstream() as upstream_url:
         for name, variant, path in MEMORY:
             with serving(variant, BENCH_UPSTREAM_URL=upstream_url) as server:
-                assert server.process is not None
-                pid = server.process.pid
-                rss = {"start": rss_kib(pid)}
+                rss = {"start": rss_kib(server.pid)}
                 load(server.url(path), budget, requests=first)
-                rss[str(first)] = rss_kib(pid)
+                rss[str(first)] = rss_kib(server.pid)
                 load(server.url(path), budget, requests=total - first)
-                rss[str(total)] = rss_kib(pid)
+                rss[str(total)] = rss_kib(server.pid)
             figures[name] = {
                 "variant": variant,
                 "path": path,
@@ -294,18 +472,18 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
     return figures
 
 
-def in_process(phase: str, budget: Budget) -> dict[str, Any]:
-    """The micro and startup benchmarks, in this process, in a running event loop."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
-    import django
-
-    django.setup()
-    from bench import micro, startup
-
-    if phase == "micro":
-        costs = asyncio.run(micro.decorator_costs(budget.micro_calls, budget.micro_repeat))
-        return {"ns_per_call": costs, "calls": budget.micro_calls, "repeat": budget.micro_repeat}
-    return asyncio.run(startup.startup_times(budget.startup_runs))
+RUNNERS = {
+    "overhead": bench_overhead,
+    "direct": bench_direct,
+    "micro": bench_micro,
+    "startup": bench_startup,
+    "suite": bench_suite,
+    "pooling": bench_pooling,
+    "wsgi": bench_wsgi,
+    "bridge": bench_bridge,
+    "celery": bench_celery,
+    "memory": bench_memory,
+}
 
 
 def machine() -> dict[str, Any]:
@@ -315,7 +493,18 @@ def machine() -> dict[str, Any]:
     model = next(
         (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
     )
-    packages = ("django", "dependency-injector", "uvicorn", "httpx", "django-asgi-lifespan")
+    packages = (
+        "django",
+        "dependency-injector",
+        "uvicorn",
+        "gunicorn",
+        "httpx",
+        "django-asgi-lifespan",
+        "wireup",
+        "celery",
+        "pytest",
+        "pytest-asyncio",
+    )
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": model,
@@ -325,8 +514,9 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "packages": {name: version(name) for name in packages},
         "load_generator": load_generator(),
-        "pinning": "server on core 0, load generator on core 1 (taskset)"
-        if pinned("0", [])
+        "pinning": "servers and workers on core 0; load generator, upstream and redis-server "
+        "on core 1 (taskset)"
+        if pinned("0", ["true"])[0] == "taskset"
         else "none (no taskset or a single core)",
     }
 
@@ -351,25 +541,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
     budget = QUICK if args.quick else FULL
     results: dict[str, Any] = {"machine": machine(), "budget": asdict(budget), "command": COMMAND}
-    runners = {
-        "overhead": bench_overhead,
-        "direct": bench_direct,
-        "pooling": bench_pooling,
-        "memory": bench_memory,
-    }
     begun = time.perf_counter()
-    results["phase_seconds"] = {}
+    results["phase_seconds"], results["phase_load"] = {}, {}
     for phase in phases:
         print(f"{phase} ...", flush=True)
         phase_begun = time.perf_counter()
-        results[phase] = runners[phase](budget) if phase in runners else in_process(phase, budget)
+        results[phase] = RUNNERS[phase](budget)
         results["phase_seconds"][phase] = round(time.perf_counter() - phase_begun, 1)
+        # What else ran meanwhile: the 1-minute load average as each phase ends.
+        results["phase_load"][phase] = round(os.getloadavg()[0], 2)
+    full = not args.quick and set(phases) == set(PHASES)
+    if full:
+        print("profiles of the missed targets ...", flush=True)
+        profile_begun = time.perf_counter()
+        results["profiles"] = profiles.of_missed(report.targets(results))
+        results["phase_seconds"]["profiles"] = round(time.perf_counter() - profile_begun, 1)
     results["seconds"] = round(time.perf_counter() - begun, 1)
 
     print(report.table(results))
     if args.save:
         args.save.write_text(json.dumps(results, indent=2) + "\n")
-    if args.quick or set(phases) != set(PHASES):
+    if not full:
         print("(a partial or quick run: bench/results.json and docs/benchmarks.* left unchanged)")
         return
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dependency_injector.wiring import Provide, Provider
 
 from django_lifespan_di.exceptions import (
+    ConfigurationError,
+    EventLoopError,
     InjectionError,
     LifespanError,
     LifespanNotRunning,
@@ -14,17 +16,22 @@ from django_lifespan_di.exceptions import (
 )
 from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import LifespanManager, register_lifespan_manager
-from django_lifespan_di.runtime import get_container, lifespan
+from django_lifespan_di.registry import get_container
+from django_lifespan_di.runtime import lifespan
 from django_lifespan_di.scopes import RequestResource
 from django_lifespan_di.state import LifespanHttpRequest
 from django_lifespan_di.status import ResourceStatus, readiness_view, resource_status
+from django_lifespan_di.thread import LifespanThread
 
 __all__ = [
+    "ConfigurationError",
+    "EventLoopError",
     "InjectionError",
     "LifespanError",
     "LifespanHttpRequest",
     "LifespanManager",
     "LifespanNotRunning",
+    "LifespanThread",
     "Provide",
     "Provider",
     "RequestResource",

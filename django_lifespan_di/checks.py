@@ -4,15 +4,19 @@ Ids: E001 ``LIFESPAN_DI`` malformed or unknown keys; E002 ``CONTAINERS`` malform
 E003 a timeout is not a positive number; E004 a container path does not import;
 E005 a container path is not a ``DeclarativeContainer``; W001 the middleware is missing.
 W201 the lifespan starts nothing; W202 a middleware before ``LifespanStateMiddleware`` may
-read ``request.state``; W203 ``runserver`` runs no lifespan; E201 the ASGI application is
-Django's own; E202 ``ASGI_APPLICATION`` does not import; W204 the ASGI application does not
-visibly wrap a ``LifespanApplication``. E101 an ``@inject`` string id names no provider of
-the configured containers; E102 an ``@inject`` marker names a provider of a container that is
-not configured; E103 an injected parameter has the name of a URL keyword argument (the URL
-value would silently win); E104 a string id matches providers of several containers; E105 a
-routed view declares dependency-injector markers but is not decorated with this package's
-``@inject`` (undecorated, or decorated with dependency-injector's own ``@inject`` in a module
-nobody wired).
+read ``request.state``; W203 ``runserver`` would run no lifespan (its ``WSGI_APPLICATION``, or
+with daphne's runserver its ``ASGI_APPLICATION``, runs none); W205 the ``runserver`` in use is
+not this package's (an app listed above it provides one), so Ctrl-C cuts the lifespan's
+shutdown after 0.25 s; E201 the ASGI application is Django's own; E202 ``ASGI_APPLICATION``
+does not import; W204 the ASGI application does not visibly wrap a ``LifespanApplication``;
+E203 a Channels ``ProtocolTypeRouter`` on the way to the ``LifespanApplication`` has no
+``"lifespan"`` entry (or routes it elsewhere), so nothing would ever start. E101 an
+``@inject`` string id names no provider of the configured containers; E102 an ``@inject``
+marker names a provider of a container that is not configured; E103 an injected parameter has
+the name of a URL keyword argument (the URL value would silently win); E104 a string id
+matches providers of several containers; E105 a routed view declares dependency-injector
+markers but is not decorated with this package's ``@inject`` (undecorated, or decorated with
+dependency-injector's own ``@inject`` in a module nobody wired).
 """
 
 from __future__ import annotations
@@ -20,24 +24,29 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from dependency_injector import wiring
 from django.apps import AppConfig, apps
 from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import get_commands
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
+from django_lifespan_di import _internals
 from django_lifespan_di.asgi import LifespanApplication
 from django_lifespan_di.conf import EXAMPLE, SETTING, conf, import_container
-from django_lifespan_di.exceptions import ConfigurationError, InjectionError
-from django_lifespan_di.injection import InjectedView, injected_views, resolve_marker
+from django_lifespan_di.exceptions import ConfigurationError, InjectionError, StartupError
+from django_lifespan_di.graph import walk
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
+from django_lifespan_di.naming import dotted_name
+from django_lifespan_di.plans import resolve_marker
+from django_lifespan_di.specs import InjectionSpec, injection_specs, marker_parameters
+from django_lifespan_di.wsgi import LifespanWSGIApplication
 
 
 @register(Tags.compatibility)
@@ -149,23 +158,95 @@ def check_middleware_order(
     ]
 
 
+#: Where this package's ``runserver`` comes from, in ``get_commands()``.
+RUNSERVER_APP = "django_lifespan_di"
+
+
 @register(Tags.compatibility)
 def check_runserver(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """W203: ``manage.py runserver`` never runs the ASGI lifespan (it runs these checks first)."""
+    """W203: ``manage.py runserver`` would run no lifespan; W205: the ``runserver`` in use is
+    not this package's, so the lifespan's shutdown is cut short on Ctrl-C.
+
+    Only when ``runserver`` starts (it runs the checks before it serves). Which application it
+    serves depends on the command in use: the app listed first in ``INSTALLED_APPS`` that
+    provides one wins. daphne's (and this package's, when daphne is installed) serves
+    ``ASGI_APPLICATION`` unless ``--noasgi`` is given; every other one ``WSGI_APPLICATION``.
+    """
     if sys.argv[1:2] != ["runserver"]:
+        return []
+    provider = get_commands().get("runserver", "django.core")
+    asgi = (
+        provider in ("daphne", RUNSERVER_APP)
+        and apps.is_installed("daphne")
+        and "--noasgi" not in sys.argv
+    )
+    problem = _runserver_without_lifespan() if not asgi else _daphne_without_lifespan()
+    if problem is not None:
+        return [problem]
+    if provider == RUNSERVER_APP:
         return []
     return [
         Warning(
-            "manage.py runserver does not run the ASGI lifespan (it is WSGI, or daphne's "
-            "ASGI without lifespan): no resource starts, and request.state and get_container() "
-            "raise LifespanNotRunning.",
-            hint="Serve the project with an ASGI server that runs the lifespan, e.g. "
-            "`uvicorn myproject.asgi:application --reload` for development.",
-            id="django_lifespan_di.W203",
+            f"The runserver command in use is {provider}'s (an app listed above "
+            f"{RUNSERVER_APP} in INSTALLED_APPS provides it). On Ctrl-C, Django's autoreloader "
+            f"gives the serving process 0.25 s to exit and then kills it: a resource whose "
+            f"shutdown takes longer is never closed.",
+            hint=f'List "{RUNSERVER_APP}" above "{provider}" in INSTALLED_APPS: its runserver '
+            f"is the same command, with a reloader that waits for the lifespan to shut down.",
+            id="django_lifespan_di.W205",
         )
     ]
+
+
+RUNSERVER_NO_LIFESPAN = (
+    "no resource starts, and request.state and get_container() raise LifespanNotRunning."
+)
+
+
+def _runserver_without_lifespan() -> CheckMessage | None:
+    """W203 for a WSGI ``runserver``: its ``WSGI_APPLICATION`` runs no lifespan."""
+    path = getattr(settings, "WSGI_APPLICATION", None)
+    if path is None:
+        served, found = "Django's default WSGI handler (settings.WSGI_APPLICATION is None)", None
+    else:
+        try:
+            application = import_string(path)
+        except (ImportError, ConfigurationError):
+            return None  # runserver itself says that it cannot load it; settings above
+        served = f"settings.WSGI_APPLICATION {path!r}"
+        found = find_application(application, LifespanWSGIApplication, WSGIHandler).application
+    if isinstance(found, LifespanWSGIApplication):
+        return None
+    return Warning(
+        f"manage.py runserver serves {served}, which is not, and does not visibly wrap, a "
+        f"django_lifespan_di.wsgi.LifespanWSGIApplication: {RUNSERVER_NO_LIFESPAN}",
+        hint="In wsgi.py, replace django.core.wsgi.get_wsgi_application with "
+        "django_lifespan_di.wsgi.get_wsgi_application, and point WSGI_APPLICATION at its "
+        "`application`: runserver then runs the lifespan in its serving process.",
+        id="django_lifespan_di.W203",
+    )
+
+
+def _daphne_without_lifespan() -> CheckMessage | None:
+    """W203 for daphne's ASGI ``runserver``: its ``ASGI_APPLICATION`` runs no lifespan."""
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    if path is None:
+        return None  # daphne's runserver refuses to start without it
+    try:
+        application = import_string(path)
+    except (ImportError, ConfigurationError):
+        return None  # check_asgi_application reports it (E202)
+    if isinstance(find_application(application).application, LifespanApplication):
+        return None
+    return Warning(
+        f"manage.py runserver (daphne's) serves settings.ASGI_APPLICATION {path!r}, which is "
+        f"not, and does not visibly wrap, a django_lifespan_di.asgi.LifespanApplication: "
+        f"{RUNSERVER_NO_LIFESPAN}",
+        hint=ASGI_FIX,
+        id="django_lifespan_di.W203",
+    )
 
 
 @register(Tags.compatibility)
@@ -201,9 +282,10 @@ def check_asgi_application(
                 id="django_lifespan_di.E202",
             )
         ]
-    found = _find_application(application)
+    search = find_application(application)
+    found = search.application
     if isinstance(found, LifespanApplication):
-        return []
+        return _routers_without_lifespan(path, search.routes)
     if isinstance(found, ASGIHandler):
         return [
             Error(
@@ -224,39 +306,97 @@ def check_asgi_application(
 
 
 @register(Tags.urls)
-def check_injected_views(
+def check_injected_functions(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E101/E102/E104: markers that do not resolve; E103: injected names that URLs also pass."""
+    """E101/E102/E104: markers that do not resolve; E103: URLs that would fill injected
+    parameters; E106/E107: providers that cannot be served (shared per-request objects, cycles).
+    """
     try:
-        live = [cls() for cls in conf.container_classes()]
+        live = list(_internals.instantiate(conf.container_classes()).values())
     except ConfigurationError:
         return []  # check_settings reports it
-    routed = list(_routed_views(get_resolver().url_patterns, frozenset()))  # imports the views
     errors: list[CheckMessage] = []
-    for spec in _project_views(app_configs, {spec for _, spec, _ in routed}):
-        for injection in spec.injections:
+    try:
+        graph = walk(live)
+    except StartupError as exc:
+        if exc.check_id is not None:  # otherwise it depends on settings read at startup
+            errors.append(Error(str(exc), obj=exc.culprit, id=exc.check_id))
+    else:
+        errors += [
+            Error(
+                f"{node.name} is a {type(node.provider).__name__} built on the per-request "
+                f"{node.request_resource_below.name}: it would hand the first request's object "
+                f"to every later one.",
+                hint=f"Make {node.name} a providers.Factory (a new object per call).",
+                obj=node.name,
+                id="django_lifespan_di.E106",
+            )
+            for node in graph.sharing_request_resources
+            if node.request_resource_below is not None
+        ]
+    routed = list(_routed_views(get_resolver().url_patterns))  # imports the views
+    for spec in _project_views(app_configs, {route.spec for route in routed}):
+        for parameter in spec.parameters:
             try:
-                resolve_marker(injection.marker, live, f"{spec.name}: {injection.name!r}")
+                resolve_marker(parameter.marker, live, f"{spec.name}: {parameter.name!r}")
             except InjectionError as exc:
                 errors.append(Error(str(exc), obj=spec.name, id=exc.check_id))
-    for route, spec, url_kwargs in routed:
-        for name in sorted(spec.names & url_kwargs):
-            errors.append(
-                Error(
-                    f"{spec.name}: injected parameter {name!r} is also a keyword argument of "
-                    f"the URL {route!r}, whose value would silently replace the injected one.",
-                    hint="Rename the parameter or the URL part.",
-                    obj=spec.name,
-                    id="django_lifespan_di.E103",
-                )
-            )
+    for route in routed:
+        errors += route.problems()
     return errors
 
 
+class _Route:
+    """A URL pattern that routes to an ``@inject``-ed function, with what the URL passes."""
+
+    def __init__(
+        self,
+        route: str,
+        spec: InjectionSpec,
+        url_kwargs: frozenset[str],
+        positional: int,
+        bound: int,
+    ) -> None:
+        self.route, self.spec = route, spec
+        self.url_kwargs, self.positional = url_kwargs, positional
+        #: Arguments before the URL's: the request, and ``self`` for a method.
+        self.bound = bound
+
+    def problems(self) -> list[CheckMessage]:
+        spec = self.spec
+        errors: list[CheckMessage] = [
+            Error(
+                f"{spec.name}: injected parameter {name!r} is also a keyword argument of the URL "
+                f"{self.route!r}; a URL value never fills an injected parameter, so every "
+                f"request to it is refused.",
+                hint="Rename the parameter or the URL part.",
+                obj=spec.name,
+                id="django_lifespan_di.E103",
+            )
+            for name in sorted(spec.names & self.url_kwargs)
+        ]
+        if self.positional:
+            try:
+                spec.visible.bind_partial(*range(self.bound + self.positional))
+            except TypeError:
+                errors.append(
+                    Error(
+                        f"{spec.name}: the URL {self.route!r} passes {self.positional} "
+                        f"positional value(s) (unnamed groups), more than the parameters it "
+                        f"shows besides the injected ones take; a URL value never fills an "
+                        f"injected parameter, so every request to it fails.",
+                        hint="Use named groups (?P<name>...) or path() converters.",
+                        obj=spec.name,
+                        id="django_lifespan_di.E103",
+                    )
+                )
+        return errors
+
+
 def _project_views(
-    app_configs: Sequence[AppConfig] | None, routed: set[InjectedView]
-) -> list[InjectedView]:
+    app_configs: Sequence[AppConfig] | None, routed: set[InjectionSpec]
+) -> list[InjectionSpec]:
     """The decorated views this project serves, sorted by name.
 
     Like Django's own checks, these judge the project, not whatever else the process imported
@@ -272,7 +412,7 @@ def _project_views(
     return sorted(
         (
             spec
-            for spec in injected_views
+            for spec in injection_specs
             if spec in routed
             or any(spec.module == p or spec.module.startswith(f"{p}.") for p in packages)
         ),
@@ -280,40 +420,53 @@ def _project_views(
     )
 
 
-def _routed_views(
-    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str]
-) -> Iterable[tuple[str, InjectedView, frozenset[str]]]:
-    """The ``@inject``-ed functions the URLconf routes, with their route and URL kwargs."""
-    for route, candidate, names in _routed_callables(patterns, url_kwargs):
-        spec = getattr(candidate, "__lifespan_di_view__", None)
-        if isinstance(spec, InjectedView):
-            yield route, spec, names
+def _routed_views(patterns: Sequence[URLPattern | URLResolver]) -> Iterable[_Route]:
+    """Every routed ``@inject`` function, with the URL keyword and positional values it gets."""
+    for route, candidate, names, positional, bound in _routed_callables(patterns, frozenset(), 0):
+        spec = getattr(candidate, "__lifespan_di_spec__", None)
+        if isinstance(spec, InjectionSpec):
+            yield _Route(route, spec, names, positional, bound)
 
 
 def _routed_callables(
-    patterns: Sequence[URLPattern | URLResolver], url_kwargs: frozenset[str], prefix: str = ""
-) -> Iterable[tuple[str, object, frozenset[str]]]:
+    patterns: Sequence[URLPattern | URLResolver],
+    url_kwargs: frozenset[str],
+    positional: int,
+    prefix: str = "",
+) -> Iterable[tuple[str, object, frozenset[str], int, int]]:
     """Every function the URLconf may call for a request: the routed callables, the methods
-    of class-based views (Django's and DRF's ``view_class``) and django-ninja's operations."""
+    of class-based views (Django's and DRF's ``view_class``) and django-ninja's operations.
+
+    Each comes with its route, the URL's keyword names and how many positional values it
+    passes (as Django's resolver does: a regex with named groups passes only those, as
+    keywords; one without passes its groups positionally, after those of the patterns it is
+    included under), and how many arguments come before the URL's (the request; ``self`` too
+    for a method).
+    """
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
-        names = url_kwargs | set(pattern.pattern.regex.groupindex)
+        regex = pattern.pattern.regex
+        names = url_kwargs | set(regex.groupindex)
+        groups = 0 if names else positional + regex.groups
         if isinstance(pattern, URLResolver):
-            names |= set(pattern.default_kwargs)
-            yield from _routed_callables(pattern.url_patterns, names, route)
+            yield from _routed_callables(
+                pattern.url_patterns, names | set(pattern.default_kwargs), groups, route
+            )
             continue
         names |= set(pattern.default_args)
+        if names:
+            groups = 0
         callback = pattern.callback
-        candidates: list[object] = [callback]
+        candidates: list[tuple[object, int]] = [(callback, 1)]
         view_class = getattr(callback, "view_class", None)
         if view_class is not None:
-            candidates += [getattr(view_class, method, None) for method in dir(view_class)]
-            candidates += _drf_function_views(view_class)
+            candidates += [(getattr(view_class, method, None), 2) for method in dir(view_class)]
+            candidates += [(function, 1) for function in _drf_function_views(view_class)]
         for operation in getattr(_ninja_path_view(callback), "operations", None) or ():
-            candidates.append(getattr(operation, "view_func", None))
-        for candidate in candidates:
+            candidates.append((getattr(operation, "view_func", None), 1))
+        for candidate, bound in candidates:
             if candidate is not None:
-                yield route, candidate, names
+                yield route, candidate, frozenset(names), groups, bound
 
 
 def _drf_function_views(view_class: type[Any]) -> list[object]:
@@ -352,11 +505,6 @@ def _closure(function: object) -> list[object]:
 
 # -- views that declare markers but that nothing injects --------------------------------------
 
-# Under TYPE_CHECKING dependency-injector declares the markers as instances, not classes.
-MARKER_TYPES: tuple[type[Any], ...] = typing.cast(
-    tuple[type[Any], ...], (wiring.Provide, wiring.Provider, wiring.Closing)
-)
-MARKER_NAMES = ("Provide", "Provider", "Closing")
 DI_INJECT_HINT = (
     "Decorate it with django_lifespan_di's @inject instead (from django_lifespan_di import "
     "inject): it gives the lifespan's live objects and needs no container.wire()."
@@ -376,20 +524,20 @@ def check_undecorated_views(
     errors: list[CheckMessage] = []
     reported: set[str] = set()
     markers_of: dict[int, list[str]] = {}  # methods shared by many class-based views
-    for route, candidate, _ in _routed_callables(get_resolver().url_patterns, frozenset()):
+    for route, candidate, *_ in _routed_callables(get_resolver().url_patterns, frozenset(), 0):
         if not callable(candidate) or isinstance(
-            getattr(candidate, "__lifespan_di_view__", None), InjectedView
+            getattr(candidate, "__lifespan_di_spec__", None), InjectionSpec
         ):
             continue
         if id(candidate) not in markers_of:
-            markers_of[id(candidate)] = _marker_parameters(candidate)
+            markers_of[id(candidate)] = marker_parameters(candidate)
         parameters = markers_of[id(candidate)]
         if not parameters:
             continue
-        name = _callable_name(candidate)
+        name = dotted_name(_internals.unwrapped(candidate))
         if name in reported:
             continue
-        patched = _dependency_injector_patch(candidate)
+        patched = _internals.dependency_injector_record(candidate)
         if patched is not None and patched.injections:
             continue  # wired: dependency-injector injects from the container it was wired to
         reported.add(name)
@@ -417,89 +565,98 @@ def check_undecorated_views(
     return errors
 
 
-def _marker_parameters(function: Callable[..., Any]) -> list[str]:
-    """The parameters of ``function`` whose default or ``Annotated`` metadata is a marker."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return []  # a builtin or a callable without a signature: nothing to inject into
-    hints: dict[str, Any] = {}
-    original = _unwrap(function)
-    raw = getattr(original, "__annotations__", None)
-    # Evaluating annotations is costly: only where one could hold Annotated[..., Provide[...]].
-    if isinstance(raw, dict) and any(
-        any(marker in str(annotation) for marker in MARKER_NAMES) for annotation in raw.values()
-    ):
-        try:
-            hints = typing.get_type_hints(original, include_extras=True)
-        except Exception:
-            hints = {}  # unresolvable annotations: @inject itself reports those when applied
-    found = []
-    for name, parameter in signature.parameters.items():
-        candidates = [parameter.default]
-        hint = hints.get(name, parameter.annotation)
-        if typing.get_origin(hint) is typing.Annotated:
-            candidates.extend(hint.__metadata__)
-        if any(isinstance(candidate, MARKER_TYPES) for candidate in candidates):
-            found.append(name)
-    return found
+class _Search(NamedTuple):
+    """What ``find_application`` found, and the routers on the way to it."""
+
+    application: object
+    #: ``(router, key)``: each router (Channels' ``ProtocolTypeRouter``) on the way, and the
+    #: key of its mapping that leads on.
+    routes: tuple[tuple[Any, str], ...]
 
 
-def _unwrap(function: Callable[..., Any]) -> Callable[..., Any]:
-    try:
-        return typing.cast(Callable[..., Any], inspect.unwrap(function))
-    except ValueError:  # a __wrapped__ cycle
-        return function
+def find_application(
+    application: object, wanted: type[Any] = LifespanApplication, handler: type[Any] = ASGIHandler
+) -> _Search:
+    """The ``wanted`` application inside ``application`` (else a Django ``handler``, else None).
 
-
-def _callable_name(function: Callable[..., Any]) -> str:
-    original = _unwrap(function)
-    qualname = getattr(original, "__qualname__", type(original).__qualname__)
-    return f"{getattr(original, '__module__', '?')}.{qualname}"
-
-
-def _dependency_injector_patch(function: Callable[..., Any]) -> Any:
-    """dependency-injector's record of ``function`` (or a function it wraps) if its ``@inject``
-    decorated it, else None. Its ``injections`` are empty until the module is wired.
-
-    dependency-injector keeps no public way to ask; its private registry is read defensively,
-    and without it such a view counts as undecorated.
+    Looks through the attributes wrappers commonly keep (``WRAPPER_ATTRIBUTES``) and through
+    routers' mappings (Channels' ``ProtocolTypeRouter`` keeps its applications in
+    ``application_mapping``), breadth first.
     """
-    registry = getattr(wiring, "_patched_registry", None)
-    current: object = function
-    while current is not None and registry is not None:
-        try:
-            patched = registry.get_callable(current)
-        except TypeError:  # an unhashable callable
-            patched = None
-        if patched is not None:
-            return patched
-        current = getattr(current, "__wrapped__", None)
-    return None
-
-
-def _find_application(application: object) -> object:
-    """The ``LifespanApplication`` or Django ``ASGIHandler`` inside ``application``, if any."""
     seen: set[int] = set()
-    queue = [application]
-    handler: object = None
+    queue: list[tuple[object, tuple[tuple[Any, str], ...]]] = [(application, ())]
+    fallback = _Search(None, ())
     while queue:
-        app = queue.pop(0)
+        app, routes = queue.pop(0)
         if id(app) in seen:
             continue
         seen.add(id(app))
-        if isinstance(app, LifespanApplication):
-            return app
-        if isinstance(app, ASGIHandler):
-            handler = app
-            continue
+        if isinstance(app, wanted):
+            return _Search(app, routes)
+        if isinstance(app, handler) and fallback.application is None:
+            # Looked into all the same: Django's static files handlers are handlers that wrap
+            # the application (``.application``).
+            fallback = _Search(app, routes)
         queue.extend(
-            inner
+            (inner, routes)
             for inner in (getattr(app, name, None) for name in WRAPPER_ATTRIBUTES)
             if inner is not None
         )
-        # Channels' ProtocolTypeRouter keeps its applications in a mapping.
         mapping = getattr(app, "application_mapping", None)
         if isinstance(mapping, Mapping):
-            queue.extend(mapping.values())
-    return handler
+            queue.extend((inner, (*routes, (app, str(key)))) for key, inner in mapping.items())
+        queue.extend((inner, routes) for inner in _used_by_function(app))
+    return fallback
+
+
+def _used_by_function(app: object) -> list[object]:
+    """What a plain ASGI router *function* hands scopes to: the objects it closes over, and the
+    module-level names its code refers to (django-asgi-lifespan's documented ``asgi.py`` shape,
+    ``async def application(scope, receive, send): ... await django_application(...)``)."""
+    if not inspect.isfunction(app):
+        return []
+    names = [app.__globals__[name] for name in app.__code__.co_names if name in app.__globals__]
+    return [value for value in (*_closure(app), *names) if callable(value)]
+
+
+def _routers_without_lifespan(path: str, routes: tuple[tuple[Any, str], ...]) -> list[CheckMessage]:
+    """E203: a router on the way to the ``LifespanApplication`` that sends it no lifespan.
+
+    Channels' ``ProtocolTypeRouter`` raises ``ValueError`` for a scope type its mapping does
+    not have; ASGI servers take an application that raises on the lifespan scope as one that
+    does not support it (uvicorn's default logs it at INFO and serves on), so nothing would ever
+    start.
+    """
+    errors: list[CheckMessage] = []
+    for router, key in routes:
+        mapping = router.application_mapping
+        name = type(router).__qualname__
+        fix = (
+            f'Add "lifespan": <the application from django_lifespan_di.asgi.'
+            f"get_asgi_application()> to the {name}, next to {key!r}, e.g. "
+            f'ProtocolTypeRouter({{"http": django_app, "websocket": ..., "lifespan": '
+            f"django_app}}) with django_app = get_asgi_application()."
+        )
+        if "lifespan" not in mapping:
+            problem = (
+                f'is a {name} whose mapping has no "lifespan" entry, although it routes '
+                f"{key!r} to a LifespanApplication: the router raises for the lifespan scope, "
+                f"servers then serve without a lifespan, and no resource ever starts."
+            )
+        elif not isinstance(find_application(mapping["lifespan"]).application, LifespanApplication):
+            problem = (
+                f'is a {name} that routes "lifespan" to '
+                f"{type(mapping['lifespan']).__qualname__}, which runs no lifespan of this "
+                f"package, although it routes {key!r} to a LifespanApplication: no resource "
+                f"ever starts."
+            )
+        else:
+            continue
+        errors.append(
+            Error(
+                f"The ASGI application {path!r} {problem}",
+                hint=fix,
+                id="django_lifespan_di.E203",
+            )
+        )
+    return errors

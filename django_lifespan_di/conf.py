@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dependency_injector import containers
+from django.apps import apps
 from django.conf import settings
 
 from django_lifespan_di.exceptions import ConfigurationError
@@ -85,6 +86,15 @@ class Settings:
     def container_classes(self) -> tuple[type[containers.DeclarativeContainer], ...]:
         """Import every configured container class, in the configured order."""
         return tuple(import_container(path) for path in self.CONTAINERS)
+
+
+def require_installed() -> None:
+    """Raise ``ConfigurationError`` unless the app is in ``INSTALLED_APPS``: its checks validate."""
+    if not apps.is_installed("django_lifespan_di"):
+        raise ConfigurationError(
+            'Add "django_lifespan_di" to INSTALLED_APPS: it registers the system checks '
+            "that validate LIFESPAN_DI and your injected views."
+        )
 
 
 def import_container(path: str) -> type[containers.DeclarativeContainer]:

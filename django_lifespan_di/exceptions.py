@@ -11,10 +11,13 @@ class LifespanError(Exception):
     """Base class of every error raised by django-lifespan-di."""
 
 
-class ConfigurationError(ImproperlyConfigured):
-    """A setting is wrong. ``check_id`` is the id ``manage.py check`` reports it under."""
+class ConfigurationError(LifespanError, ImproperlyConfigured):
+    """Something is configured wrongly: a setting, a container, a lifespan manager.
 
-    def __init__(self, message: str, *, check_id: str) -> None:
+    ``check_id`` is the id ``manage.py check`` reports it under, when a check finds it early.
+    """
+
+    def __init__(self, message: str, *, check_id: str | None = None) -> None:
         super().__init__(message)
         self.check_id = check_id
 
@@ -24,12 +27,23 @@ class StartupError(LifespanError):
 
     Everything that had started was shut down before this was raised. ``culprit`` names what
     failed: ``"Container.http_client"``, a lifespan manager's dotted name, or (after a
-    timeout) everything that was still starting.
+    timeout) everything that was still starting. ``check_id`` is the id ``manage.py check``
+    reports it under, for what a check finds before startup (a cycle, say).
     """
 
-    def __init__(self, message: str, *, culprit: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, culprit: str, *, check_id: str | None = None) -> None:
+        # The culprit is in ``args`` too, so the error survives transport as ``cls(*args)``:
+        # pickling, and Celery's JSON results, which a refused task's caller gets.
+        super().__init__(message, culprit)
         self.culprit = culprit
+        self.check_id = check_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+#: ``(name, exception)`` for each shutdown that failed.
+Failures = tuple[tuple[str, BaseException], ...]
 
 
 class ShutdownError(LifespanError):
@@ -46,9 +60,28 @@ class ShutdownError(LifespanError):
             f"{len(self.failures)} shutdown(s) failed (all others completed):\n" + "\n".join(lines)
         )
 
+    def __reduce__(
+        self,
+    ) -> tuple[type[ShutdownError], tuple[tuple[tuple[str, BaseException], ...]]]:
+        # Rebuilt from its failures, not its message (pickle, a worker's result backend).
+        return type(self), (self.failures,)
+
 
 class LifespanNotRunning(LifespanError, RuntimeError):
-    """Live objects were asked for, but no lifespan is running in this process or event loop."""
+    """Live objects were asked for, but no lifespan serves the calling code.
+
+    None is running in this process (or it has not finished starting, or has shut down), or
+    this is a forked child of the process that runs it.
+    """
+
+
+class EventLoopError(LifespanNotRunning):
+    """The lifespan runs, but on another event loop than the calling code.
+
+    Its objects (connection pools, async clients) belong to its loop: sync code reaches them
+    with [``run_in_lifespan_loop()``][django_lifespan_di.run_in_lifespan_loop], which must not
+    be called from that loop itself.
+    """
 
 
 class StateKeyError(LifespanError, KeyError):

@@ -1,4 +1,4 @@
-"""``@inject``: give views the live objects that the lifespan started.
+"""``@inject``: give views, tasks and functions the live objects that the lifespan started.
 
 Parameters are declared with dependency-injector's markers, as a default value or inside
 ``Annotated``:
@@ -8,151 +8,240 @@ Parameters are declared with dependency-injector's markers, as a default value o
                       client: httpx.AsyncClient = Provide[Container.http_client]): ...
 
 Unlike dependency-injector's own ``@inject`` this needs no ``container.wire()``: the markers are
-read once, at decoration, and resolved against the containers of the running lifespan the first
-time the view is called in that run. The result is cached on the run (``Runtime.bindings``), so
-a call only merges a dict of ready objects into the keyword arguments: no signature inspection,
-no Future, no Task.
+read once, at decoration (an ``InjectionSpec``), and the first call in each run of the lifespan
+works out how to serve each one (an ``InjectionPlan``, kept by the run): a shared resource's
+object, a provider to call per call (a factory, configuration), or a per-request scope. A call
+with only shared objects is one dict merge: no signature inspection, no Future, no Task.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
-import sys
+import threading
 import typing
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from collections.abc import Set as AbstractSet
-from contextlib import AsyncExitStack
-from typing import Any, Literal, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
-from dependency_injector import containers, providers
-from dependency_injector.wiring import Closing, Provide, Provider, ProvidersMap
+from asgiref.sync import async_to_sync, sync_to_async
+from dependency_injector import providers
 
-from django_lifespan_di.exceptions import InjectionError, LifespanNotRunning
-from django_lifespan_di.runtime import Runtime, current_runtime, effective_provider
-from django_lifespan_di.scopes import RequestResource, open_request_resource
+from django_lifespan_di import _internals
+from django_lifespan_di.exceptions import EventLoopError, InjectionError, LifespanNotRunning
+from django_lifespan_di.naming import dotted_name, provider_name
+from django_lifespan_di.plans import InjectionPlan, make_plan, serve
+from django_lifespan_di.registry import CALL_FRAMES, current_runtime
+from django_lifespan_di.runtime import Runtime
+from django_lifespan_di.scopes import RequestScope, current_scope, run_now
+from django_lifespan_di.specs import (
+    InjectionSpec,
+    hide_injected,
+    injected_parameters,
+    injection_specs,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: ``Provide[...]`` or ``Provider[...]``. dependency-injector types its markers as ``Any``.
-Marker = Any
-# Under TYPE_CHECKING dependency-injector declares the markers as instances, not classes.
-_CLOSING: type[Any] = typing.cast(type[Any], Closing)
-_PROVIDER: type[Any] = typing.cast(type[Any], Provider)
-_MARKERS: tuple[type[Any], ...] = (typing.cast(type[Any], Provide), _PROVIDER)
 
+def inject(function: F) -> F:
+    """Inject the live objects named by ``Provide[...]`` / ``Provider[...]`` markers.
 
-class Injection:
-    """One injected parameter of a view, as read at decoration."""
-
-    __slots__ = ("marker", "name", "position")
-
-    def __init__(self, name: str, marker: Marker, position: int) -> None:
-        self.name = name
-        self.marker = marker
-        #: Index among positional parameters, or sys.maxsize for keyword-only ones.
-        self.position = position
-
-
-class InjectedView:
-    """What ``@inject`` learnt about one view; the key of its bindings in each run."""
-
-    def __init__(self, view: Callable[..., Any], injections: tuple[Injection, ...]) -> None:
-        self.module: str = view.__module__
-        self.name = f"{self.module}.{view.__qualname__}"
-        self.injections = injections
-        self.names = frozenset(injection.name for injection in injections)
-        self.first_position = min(injection.position for injection in injections)
-
-    def __repr__(self) -> str:
-        return f"<InjectedView {self.name}>"
-
-
-class Bound:
-    """How to get each injected value in one run: ready objects, providers to call, scopes."""
-
-    __slots__ = ("constants", "dynamic", "scoped", "simple")
-
-    def __init__(
-        self,
-        constants: dict[str, Any],
-        dynamic: tuple[tuple[str, providers.Provider[Any]], ...],
-        scoped: tuple[tuple[str, RequestResource[Any]], ...],
-    ) -> None:
-        self.constants = constants
-        self.dynamic = dynamic
-        self.scoped = scoped
-        #: Only ready objects: the call is one dict merge.
-        self.simple = not dynamic and not scoped
-
-
-#: Every decorated view, for the system checks (``checks.py``).
-injected_views: weakref.WeakSet[InjectedView] = weakref.WeakSet()
-
-
-def inject(view: F) -> F:
-    """Inject the live objects named by ``Provide[...]`` / ``Provider[...]`` markers into a view.
-
-    Works on async and sync function views and on methods of class-based views (Django, DRF,
-    django-ninja). The injected parameters are removed from the view's visible signature, so
-    frameworks that introspect it do not treat them as request parameters. Keyword (or
-    positional) arguments passed explicitly win over injection, which keeps views easy to call
-    in unit tests.
+    Works on async and sync functions: views, methods of class-based views (Django, DRF,
+    django-ninja), Celery and Django tasks, any function. The injected parameters are removed
+    from the visible signature, so frameworks that introspect it do not treat them as request
+    parameters, and positional arguments (a URL's unnamed groups) never fill them. Keyword
+    arguments passed explicitly win over injection, which keeps functions easy to call in unit
+    tests (with every injected one passed, no lifespan is needed).
 
     Raises [``InjectionError``][django_lifespan_di.InjectionError] at decoration time for a
-    marker it cannot use, and when the view is called for a provider that is not in a
-    configured container, a resource that is not ready, or no running lifespan.
+    marker it cannot use, and when the function is called for a provider that is not in a
+    configured container or cannot be served;
+    [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan serves it.
     """
-    injections = _find_injections(view)
-    if not injections:
-        return view
-    spec = InjectedView(view, injections)
-    injected_views.add(spec)
+    parameters = injected_parameters(function)
+    if not parameters:
+        return function
+    spec = InjectionSpec(function, parameters)
+    injection_specs.add(spec)
+    first_position, names, get_ident = spec.first_position, spec.names, threading.get_ident
 
-    if inspect.iscoroutinefunction(view):
+    if inspect.iscoroutinefunction(function):
 
-        @functools.wraps(view)
-        async def async_view(*args: Any, **kwargs: Any) -> Any:
-            try:
-                bound = _bound(spec)
-            except LifespanNotRunning:
-                if spec.names <= _given(spec, args, kwargs):
-                    return await view(*args, **kwargs)  # a unit test passed every one itself
-                raise
-            if bound.simple and len(args) <= spec.first_position:
-                return await view(*args, **{**bound.constants, **kwargs})
-            given = _given(spec, args, kwargs)
-            values = {**_constants(bound, given), **await _resolve_dynamic(bound, given)}
-            if not bound.scoped:
-                return await view(*args, **values, **kwargs)
-            async with AsyncExitStack() as stack:
-                values.update(await _open_scoped(bound, given, stack))
-                return await view(*args, **values, **kwargs)
+        @functools.wraps(function)
+        async def async_call(*args: Any, **kwargs: Any) -> Any:
+            # The per-call path: the objects a running lifespan published for this function,
+            # if its loop is the one running in this thread (a thread runs one loop at a time).
+            # The frame's `runtime` is what shutdown looks for (CALL_FRAMES), so nothing here
+            # keeps count of calls.
+            ready = spec.ready
+            if ready is not None and ready[0]._thread_id == get_ident():
+                runtime = ready[2]  # noqa: F841  (read from this frame by Runtime.in_flight)
+                if len(args) <= first_position:
+                    if not kwargs:
+                        return await function(*args, **ready[1])
+                    if names.isdisjoint(kwargs):
+                        return await function(*args, **{**ready[1], **kwargs})
+            return await _call_async(spec, function, args, kwargs)
 
-        wrapper: Callable[..., Any] = async_view
+        wrapper: Callable[..., Any] = async_call
     else:
 
-        @functools.wraps(view)
-        def sync_view(*args: Any, **kwargs: Any) -> Any:
-            try:
-                bound = _bound(spec)
-            except LifespanNotRunning:
-                if spec.names <= _given(spec, args, kwargs):
-                    return view(*args, **kwargs)  # a unit test passed every one itself
-                raise
-            if bound.simple and len(args) <= spec.first_position:
-                return view(*args, **{**bound.constants, **kwargs})
-            return _call_sync(spec, bound, view, args, kwargs)
+        @functools.wraps(function)
+        def sync_call(*args: Any, **kwargs: Any) -> Any:
+            return _call_sync(spec, function, args, kwargs)
 
-        wrapper = sync_view
+        wrapper = sync_call
 
-    _hide_injected(wrapper, view, spec)
-    wrapper.__lifespan_di_view__ = spec  # type: ignore[attr-defined]
+    hide_injected(wrapper, function, spec)
+    wrapper.__lifespan_di_spec__ = spec  # type: ignore[attr-defined]
+    CALL_FRAMES[wrapper.__code__] = _name_of_call
     return typing.cast(F, wrapper)
+
+
+def _name_of_call(frame_locals: typing.Mapping[str, Any]) -> str:
+    return typing.cast(InjectionSpec, frame_locals["spec"]).name
+
+
+# -- calls --------------------------------------------------------------------------------------
+
+
+def _prepare(
+    spec: InjectionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Runtime | None, InjectionPlan | None, tuple[Any, ...], dict[str, Any]]:
+    """The runtime and plan for a call (None: call the function as it is), and its arguments."""
+    if len(args) > spec.first_position:
+        args, kwargs = spec.as_keywords(args, kwargs)
+    if not spec.names.isdisjoint(kwargs):
+        _refuse_url_values(spec, args, kwargs)
+    try:
+        runtime = current_runtime()
+    except LifespanNotRunning as exc:
+        if spec.names <= kwargs.keys():
+            return None, None, args, kwargs  # a unit test passed every one itself
+        raise type(exc)(
+            f"{spec.name} needs {', '.join(sorted(spec.names - kwargs.keys()))} from the "
+            f"lifespan. {exc}"
+        ) from None
+    runtime.check_accepting(spec.name)
+    plan = runtime.plans.get(spec)
+    if plan is None:
+        plan = runtime.plans[spec] = make_plan(spec, runtime)
+    if plan.simple and runtime.phase == "running":
+        runtime.publish(spec, plan.constants)
+    return runtime, plan, args, kwargs
+
+
+def _refuse_url_values(spec: InjectionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """A keyword that fills an injected parameter must not come from the URL.
+
+    Explicit arguments win (unit tests pass fakes that way), but a view's URL keyword arguments
+    are the request's: the resolver match of the request says which those are.
+    """
+    for arg in args[:2]:  # the request, after ``self`` for a method
+        url_kwargs = getattr(getattr(arg, "resolver_match", None), "kwargs", None)
+        if isinstance(url_kwargs, dict):
+            from_url = [
+                name
+                for name in sorted(spec.names & kwargs.keys())
+                if name in url_kwargs and url_kwargs[name] is kwargs[name]
+            ]
+            if from_url:
+                raise InjectionError(
+                    f"{spec.name}: the URL passes {', '.join(map(repr, from_url))}, which the "
+                    f"view injects; a URL value never fills an injected parameter. Rename the "
+                    f"parameter or the URL part.",
+                    check_id="django_lifespan_di.E103",
+                )
+
+
+async def _call_async(
+    spec: InjectionSpec, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
+    if runtime is None or plan is None:
+        return await function(*args, **kwargs)
+    values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+    if not plan.needs_scope:
+        values.update(await _call_providers(plan, kwargs))
+        return await function(*args, **values, **kwargs)
+    scope = RequestScope(spec.name)
+    token = current_scope.set(scope)
+    try:
+        values.update(await _call_providers(plan, kwargs))
+        result = await function(*args, **values, **kwargs)
+    except BaseException as exc:
+        await scope.close(exc)
+        raise
+    finally:
+        current_scope.reset(token)
+    await scope.close(None)
+    return result
+
+
+async def _call_providers(plan: InjectionPlan, given: dict[str, Any]) -> dict[str, Any]:
+    values = {}
+    for name, provider in plan.calls:
+        if name not in given:
+            value = provider()
+            values[name] = await value if inspect.isawaitable(value) else value
+    return values
+
+
+def _call_sync(
+    spec: InjectionSpec, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
+    if runtime is None or plan is None:
+        return function(*args, **kwargs)
+    if plan.needs_loop:
+        # Served on the lifespan's loop; the function itself still runs in this thread.
+        async def on_loop() -> Any:
+            return await _call_async(spec, sync_to_async(function), args, kwargs)
+
+        return run_on_lifespan_loop(runtime, on_loop, describe=spec.name)
+    values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+    if not plan.needs_scope:
+        values.update(_call_providers_sync(spec, plan, kwargs))
+        return function(*args, **values, **kwargs)
+    scope = RequestScope(spec.name)
+    token = current_scope.set(scope)
+    closing = f"closing the per-request resources of {spec.name}"
+    try:
+        values.update(_call_providers_sync(spec, plan, kwargs))
+        result = function(*args, **values, **kwargs)
+    except BaseException as exc:
+        run_now(scope.close(exc), closing)
+        raise
+    finally:
+        current_scope.reset(token)
+    run_now(scope.close(None), closing)
+    return result
+
+
+def _call_providers_sync(
+    spec: InjectionSpec, plan: InjectionPlan, given: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        name: _called_from_sync_code(provider, f"{spec.name}, parameter {name!r}")
+        for name, provider in plan.calls
+        if name not in given
+    }
+
+
+def _called_from_sync_code(provider: providers.Provider[Any], where: str) -> Any:
+    """``provider()``, refused if it gives an awaitable, which sync code cannot await."""
+    value = provider()
+    if inspect.isawaitable(value):
+        if inspect.iscoroutine(value):
+            value.close()  # never awaited: closed now, so Python does not warn about it later
+        raise InjectionError(
+            f"{where}: {provider_name(provider)} gives an awaitable, which sync code cannot "
+            f"await; inject it into an async function with @inject and Provide[...], or make "
+            f"the provider sync."
+        )
+    return value
 
 
 def run_in_lifespan_loop(
@@ -160,171 +249,48 @@ def run_in_lifespan_loop(
 ) -> T:
     """Run an async function on the lifespan's event loop from sync code, and return its result.
 
-    For sync views (and the threads they run in) that need an async client started by the
-    lifespan: the coroutine runs on the loop the client belongs to, so its connection pool
-    keeps working. ``asyncio.run()`` would run it on a new loop and break the shared client
-    for every later request:
+    For sync views, Celery tasks, management commands and any thread that needs an async
+    client the lifespan opened: the coroutine runs on the loop the client belongs to, so its
+    connection pool keeps working. ``asyncio.run()`` would run it on a new loop and break the
+    shared client for every later user. Thread-sensitive ``sync_to_async`` calls inside it
+    (Django's async ORM) run in this very thread, so nothing deadlocks:
 
         @inject
         def sync_view(request, client: httpx.AsyncClient = Provide[Container.http_client]):
             response = run_in_lifespan_loop(client.get, "/status")
 
-    Raises ``RuntimeError`` when called from the lifespan's own event loop (``await`` the
-    function there instead) and [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when
-    no lifespan is running.
+    Raises [``EventLoopError``][django_lifespan_di.EventLoopError] when called from the
+    lifespan's own event loop (``await`` the function there instead), and
+    [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan runs.
     """
     runtime = current_runtime()
-    _check_off_loop(runtime, describe=getattr(function, "__qualname__", repr(function)))
-    assert runtime.loop is not None
-    future = asyncio.run_coroutine_threadsafe(function(*args, **kwargs), runtime.loop)
-    return future.result()
-
-
-# -- decoration ----------------------------------------------------------------------------------
-
-
-def _find_injections(view: Callable[..., Any]) -> tuple[Injection, ...]:
-    if not callable(view):
-        raise InjectionError(f"@inject decorates a view function or method, not {view!r}.")
-    signature = inspect.signature(view)
-    hints = _type_hints(view)
-    found = []
-    for index, parameter in enumerate(signature.parameters.values()):
-        marker = _marker_of(view, parameter, hints.get(parameter.name))
-        if marker is None:
-            continue
-        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
-            raise InjectionError(
-                f"{_name(view)}: injected parameter {parameter.name!r} is "
-                f"{parameter.kind.description}; make it a normal or keyword-only parameter."
-            )
-        position = index if parameter.kind is parameter.POSITIONAL_OR_KEYWORD else sys.maxsize
-        found.append(Injection(parameter.name, marker, position))
-    return tuple(found)
-
-
-def _marker_of(view: Callable[..., Any], parameter: inspect.Parameter, hint: Any) -> Marker | None:
-    candidates = [parameter.default]
-    if typing.get_origin(hint) is typing.Annotated:
-        candidates.extend(hint.__metadata__)
-    for candidate in candidates:
-        if isinstance(candidate, _CLOSING):
-            raise InjectionError(
-                f"{_name(view)}: parameter {parameter.name!r} uses Closing[...], which also "
-                f"shuts down the shared resources it depends on. Declare the provider with "
-                f"django_lifespan_di.RequestResource and inject it with Provide[...] instead."
-            )
-        if isinstance(candidate, _MARKERS):
-            return candidate
-    return None
-
-
-def _type_hints(view: Callable[..., Any]) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(view, include_extras=True)
-    except Exception as exc:
-        # Only a problem if a marker could be hiding in an annotation we cannot read.
-        raw = getattr(view, "__annotations__", {})
-        if any("Provide" in str(annotation) for annotation in raw.values()):
-            raise InjectionError(
-                f"{_name(view)}: cannot evaluate its annotations to find Annotated[..., "
-                f"Provide[...]] markers ({type(exc).__name__}: {exc}). Import the names used "
-                f"in those annotations at module level, not under TYPE_CHECKING."
-            ) from exc
-        return {}
-
-
-def _hide_injected(
-    wrapper: Callable[..., Any], view: Callable[..., Any], spec: InjectedView
-) -> None:
-    # Frameworks (django-ninja, DRF) read the signature and annotations to decide what to parse
-    # from the request: they must see only the request parameters, with annotations already
-    # evaluated (the wrapper's globals are not the view module's).
-    hints = _type_hints(view)
-    signature = inspect.signature(view)
-    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[
-            parameter.replace(annotation=hints.get(name, parameter.annotation))
-            for name, parameter in signature.parameters.items()
-            if name not in spec.names
-        ],
-        return_annotation=hints.get("return", signature.return_annotation),
+    runtime.check_serving(dotted_name(function))
+    return run_on_lifespan_loop(
+        runtime, functools.partial(function, *args, **kwargs), describe=dotted_name(function)
     )
-    wrapper.__annotations__ = {
-        name: hint for name, hint in hints.items() if name not in spec.names
-    } or {
-        name: annotation
-        for name, annotation in getattr(view, "__annotations__", {}).items()
-        if name not in spec.names
-    }
 
 
-def _given(spec: InjectedView, args: tuple[Any, ...], kwargs: dict[str, Any]) -> AbstractSet[str]:
-    """The injected parameters the caller passed itself (they win), by keyword or position."""
-    if len(args) <= spec.first_position:
-        return kwargs.keys()
-    return {*kwargs, *(i.name for i in spec.injections if i.position < len(args))}
-
-
-def _constants(bound: Bound, given: AbstractSet[str]) -> dict[str, Any]:
-    return {name: value for name, value in bound.constants.items() if name not in given}
-
-
-# -- binding to a run ----------------------------------------------------------------------------
-
-
-def _bound(spec: InjectedView) -> Bound:
-    try:
-        runtime = current_runtime()
-    except LifespanNotRunning as exc:
-        raise LifespanNotRunning(
-            f"{spec.name} needs {', '.join(sorted(spec.names))} from the lifespan. {exc}"
-        ) from None
-    try:
-        bound: Bound = runtime.bindings[spec]
-    except KeyError:
-        bound = runtime.bindings[spec] = _bind(spec, runtime)
-    return bound
-
-
-def _bind(spec: InjectedView, runtime: Runtime) -> Bound:
-    constants: dict[str, Any] = {}
-    dynamic: list[tuple[str, providers.Provider[Any]]] = []
-    scoped: list[tuple[str, RequestResource[Any]]] = []
-    for injection in spec.injections:
-        where = f"{spec.name}: parameter {injection.name!r}"
-        kind, value = _binding(injection.marker, runtime, where)
-        if kind == "constant":
-            constants[injection.name] = value
-        elif kind == "dynamic":
-            dynamic.append((injection.name, value))
-        else:
-            scoped.append((injection.name, value))
-    return Bound(constants, tuple(dynamic), tuple(scoped))
-
-
-def _binding(
-    marker: Marker, runtime: Runtime, where: str
-) -> tuple[Literal["constant", "dynamic", "scoped"], Any]:
-    """How one marker is served in this run: a ready object, a provider to call, or a scope."""
-    provider = resolve_marker(marker, runtime.containers.values(), where)
-    if isinstance(marker, _PROVIDER):
-        return "constant", provider
-    if isinstance(provider, RequestResource) and provider.last_overriding is None:
-        return "scoped", provider
-    unit = runtime.resource_unit(provider) if isinstance(provider, providers.Resource) else None
-    if unit is not None and effective_provider(provider) is unit.effective:
-        if unit.status != "ready":
-            raise InjectionError(
-                f"{where}: {unit.name} is {unit.status}, not ready"
-                + (f" ({type(unit.error).__name__}: {unit.error})" if unit.error else "")
-                + ". It is never handed out half-started or closed."
-            )
-        return "constant", unit.value
-    if isinstance(provider, (providers.Object, providers.Self)):
-        return "constant", provider()
-    # Factories, Singletons, configuration, and resources overridden on the live container.
-    return "dynamic", provider
+def run_on_lifespan_loop(
+    runtime: Runtime, function: Callable[[], Coroutine[Any, Any, T]], *, describe: str
+) -> T:
+    """``async_to_sync(function)()`` on ``runtime``'s loop, wherever this thread is."""
+    loop = runtime.loop
+    assert loop is not None
+    if _internals.running_loop() is loop:
+        raise EventLoopError(
+            f"{describe} must wait for the lifespan's event loop, but runs on that loop itself "
+            f"and would block it. From async code, await the coroutine directly (or call the "
+            f"sync code through asgiref.sync.sync_to_async)."
+        )
+    if not loop.is_running():
+        raise EventLoopError(
+            f"{describe} needs the lifespan's event loop, which is not running: the lifespan "
+            f"was started on a loop that is idle now (a sync test using the async `lifespan` "
+            f"fixture?). In sync tests use the `lifespan_thread` fixture; elsewhere run the "
+            f"lifespan in a django_lifespan_di.LifespanThread."
+        )
+    with _internals.serving(loop):
+        return async_to_sync(function)()
 
 
 def resolve(provider: providers.Provider[T]) -> T:
@@ -336,174 +302,29 @@ def resolve(provider: providers.Provider[T]) -> T:
         client = resolve(Container.http_client)  # httpx.AsyncClient, checked by mypy
 
     Resources come from what the lifespan started; other providers are called. A provider whose
-    value must be awaited (it depends on async resources) cannot be resolved here: inject it
-    with ``@inject`` into an async function instead.
+    value must be awaited (it depends on async per-request resources or coroutines) cannot be
+    resolved here: inject it with ``@inject`` into an async function instead. One built on a
+    per-request resource is resolved in the scope of the running ``@inject`` call.
     """
     runtime = current_runtime()
-    where = f"resolve({describe_provider(provider)})"
-    kind, value = _binding(Provide[provider], runtime, where)
-    if kind == "scoped":
+    where = f"resolve({provider_name(provider)})"
+    runtime.check_serving(where)
+    served = serve(_internals.PROVIDE[provider], runtime, where)
+    if served.provider is None:
+        return typing.cast(T, served.value)
+    if served.needs_scope and current_scope.get() is None:
         raise InjectionError(
-            f"{where}: a RequestResource lives for one request; inject it into a view with "
-            f"@inject and Provide[...]."
+            f"{where}: it is built on a per-request resource, and no @inject call with a "
+            f"per-request parameter is running here to own it. Inject it with Provide[...]."
         )
-    if kind == "dynamic":
-        value = value()
-        if inspect.isawaitable(value):
-            if inspect.iscoroutine(value):
-                value.close()
-            raise InjectionError(
-                f"{where}: this provider gives an awaitable (it depends on async resources); "
-                f"inject it into an async function with @inject and Provide[...]."
-            )
-    return typing.cast(T, value)
-
-
-def resolve_marker(
-    marker: Marker, live: Iterable[containers.Container], where: str
-) -> providers.Provider[Any]:
-    """The provider of a live container that ``marker`` names; InjectionError if there is none."""
-    instances = list(live)
-    found = [
-        provider
-        for instance in instances
-        if (provider := ProvidersMap(instance).resolve_provider(marker.provider, marker.modifier))
-        is not None
-    ]
-    if len(found) == 1:
-        return found[0]
-    # Only when the class lookup found nothing: a provider of a live container is its own
-    # answer (walking every live provider is not worth paying on each resolve()).
-    if not found and marker.modifier is None and _is_live(marker.provider, instances):
-        return typing.cast(providers.Provider[Any], marker.provider)
-    configured = ", ".join(_class_name(instance) for instance in instances) or "none"
-    if found:
+    if served.needs_loop:
         raise InjectionError(
-            f"{where}: {describe_marker(marker)} matches a provider in several configured "
-            f"containers ({configured}). Use Provide[Container.provider] to say which.",
-            check_id="django_lifespan_di.E104",
+            f"{where}: this provider gives an awaitable (it is built on an async per-request "
+            f"resource or a coroutine); inject it into an async function with @inject and "
+            f"Provide[...]."
         )
-    if isinstance(marker.provider, str):
-        raise InjectionError(
-            f"{where}: {describe_marker(marker)} names no provider of the configured containers "
-            f"({configured}). Check the spelling, or add the container to "
-            f'LIFESPAN_DI["CONTAINERS"].',
-            check_id="django_lifespan_di.E101",
-        )
-    raise InjectionError(
-        f"{where}: {describe_marker(marker)} belongs to a container that is not in "
-        f'LIFESPAN_DI["CONTAINERS"] (configured: {configured}). Add its dotted path there.',
-        check_id="django_lifespan_di.E102",
-    )
+    return typing.cast(T, _called_from_sync_code(served.provider, where))
 
 
-def _is_live(target: object, instances: Iterable[containers.Container]) -> bool:
-    return any(
-        target is provider
-        for instance in instances
-        for provider in typing.cast(Iterable[Any], instance.traverse())
-    )
-
-
-def describe_marker(marker: Marker) -> str:
-    """``Provide[myapp.containers.Container.http_client]`` or ``Provide['http_client']``."""
-    return f"{type(marker).__name__}[{describe_provider(marker.provider)}]"
-
-
-def describe_provider(target: providers.Provider[Any] | str) -> str:
-    """``myapp.containers.Container.http_client``, ``'http_client'``, ``config option 'a.b'``."""
-    if isinstance(target, str):
-        return repr(target)
-    for cls in _declarative_containers(containers.DeclarativeContainer):
-        for name, provider in cls.providers.items():
-            if provider is target:
-                return f"{cls.__module__}.{cls.__qualname__}.{name}"
-    if isinstance(target, (providers.Configuration, providers.ConfigurationOption)):
-        return f"config option {target.get_name()!r}"
-    return repr(target)
-
-
-def _declarative_containers(base: type[Any]) -> Iterable[type[Any]]:
-    for cls in base.__subclasses__():
-        yield cls
-        yield from _declarative_containers(cls)
-
-
-def _class_name(instance: containers.Container) -> str:
-    parent = getattr(instance, "declarative_parent", None)
-    return parent.__name__ if parent is not None else type(instance).__name__
-
-
-# -- resolving per call --------------------------------------------------------------------------
-
-
-async def _resolve_dynamic(bound: Bound, given: AbstractSet[str]) -> dict[str, Any]:
-    values = {}
-    for name, provider in bound.dynamic:
-        if name not in given:
-            value = provider()
-            values[name] = await value if inspect.isawaitable(value) else value
-    return values
-
-
-async def _open_scoped(
-    bound: Bound, given: AbstractSet[str], stack: AsyncExitStack
-) -> dict[str, Any]:
-    opened: dict[Any, Any] = {}
-    return {
-        name: await open_request_resource(provider, stack, opened)
-        for name, provider in bound.scoped
-        if name not in given
-    }
-
-
-def _call_sync(
-    spec: InjectedView,
-    bound: Bound,
-    view: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    given = _given(spec, args, kwargs)
-    values = _constants(bound, given)
-    if not bound.dynamic and not bound.scoped:
-        return view(*args, **values, **kwargs)
-    # Providers that may need the event loop (async dependencies, per-request resources with
-    # async cleanup) are resolved on the lifespan's loop; the view itself stays in its thread.
-    runtime = current_runtime()
-    _check_off_loop(runtime, describe=spec.name)
-    stack = AsyncExitStack()
-
-    async def open_values() -> dict[str, Any]:
-        dynamic = await _resolve_dynamic(bound, given)
-        return {**dynamic, **await _open_scoped(bound, given, stack)}
-
-    values.update(_on_loop(runtime, open_values()))
-    try:
-        result = view(*args, **values, **kwargs)
-    except BaseException as exc:
-        _on_loop(runtime, stack.__aexit__(type(exc), exc, exc.__traceback__))
-        raise
-    _on_loop(runtime, stack.aclose())
-    return result
-
-
-def _on_loop(runtime: Runtime, awaitable: Awaitable[T]) -> T:
-    async def run() -> T:
-        return await awaitable
-
-    assert runtime.loop is not None
-    return asyncio.run_coroutine_threadsafe(run(), runtime.loop).result()
-
-
-def _check_off_loop(runtime: Runtime, describe: str) -> None:
-    if asyncio._get_running_loop() is runtime.loop:
-        raise RuntimeError(
-            f"{describe} must wait for the lifespan's event loop, but runs on that loop itself "
-            f"and would block it. From async code, call the sync view through "
-            f"asgiref.sync.sync_to_async, or await the coroutine directly."
-        )
-
-
-def _name(view: Callable[..., Any]) -> str:
-    return f"{getattr(view, '__module__', '?')}.{getattr(view, '__qualname__', view)!s}"
+for _call in (_call_async, _call_sync):
+    CALL_FRAMES[_call.__code__] = _name_of_call

@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias
 
+from django_lifespan_di.exceptions import ConfigurationError
+from django_lifespan_di.naming import dotted_name
+
 LifespanManager: TypeAlias = Callable[[], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 """What ``register_lifespan_manager(context_manager=...)`` takes: a lifespan manager.
 
@@ -28,17 +31,17 @@ def register_lifespan_manager(*, context_manager: LifespanManager) -> None:
     Registering the same manager twice is a no-op, so a ``ready()`` that runs twice is safe.
     """
     if not callable(context_manager):
-        raise TypeError(
+        raise ConfigurationError(
             f"register_lifespan_manager(context_manager=...) needs a callable that returns an "
             f"async context manager (e.g. an @asynccontextmanager function), got "
-            f"{context_manager!r}."
+            f"{dotted_name(context_manager)}."
         )
     if isinstance(context_manager, AbstractAsyncContextManager):
         # What an @asynccontextmanager function returns is callable too (as a decorator), and
         # would only fail at startup, with a TypeError about a missing `func`.
-        raise TypeError(
+        raise ConfigurationError(
             f"register_lifespan_manager(context_manager=...) got the async context manager "
-            f"{context_manager!r}; pass the function that makes one (`my_manager`, not "
+            f"{dotted_name(context_manager)}; pass the function that makes one (`my_manager`, not "
             f"`my_manager()`): every lifespan enters a new one."
         )
     if context_manager not in _managers:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import LifespanNotRunning
-from django_lifespan_di.runtime import current_runtime
+from django_lifespan_di.registry import CALL_FRAMES, current_runtime
+from django_lifespan_di.runtime import Runtime
 from django_lifespan_di.state import LifespanState, MissingLifespanState
+from django_lifespan_di.thread import runs_in_lifespan_thread
 
 MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
 NO_MIDDLEWARE_FOR_FACTORY = (
@@ -23,17 +26,16 @@ NO_MIDDLEWARE_FOR_FACTORY = (
 
 WSGI_REASON = (
     "this request came through WSGI (manage.py runserver, a WSGI server, or Django's sync test "
-    "Client), which has no lifespan. Serve the project with an ASGI server, e.g. "
-    "`uvicorn myproject.asgi:application`, whose asgi.py uses "
-    "django_lifespan_di.asgi.get_asgi_application(); in tests, send the request with Django's "
-    "AsyncClient inside `django_lifespan_di.lifespan()` (or the pytest fixture "
-    "`lifespan_client`)."
+    "Client) and no lifespan runs in this process. In wsgi.py use "
+    "django_lifespan_di.wsgi.get_wsgi_application(), which runs it in each serving process; in "
+    "tests, use the `lifespan_thread` fixture with the sync Client and live_server, or send the "
+    "request with Django's AsyncClient inside the `lifespan` fixture (`lifespan_client`)."
 )
 
 logger = logging.getLogger("django_lifespan_di")
 
-# The first request without a lifespan is where a server that never sends one (daphne,
-# runserver, uvicorn --lifespan off) shows itself; later requests would only repeat it.
+# The first request without a lifespan is where a server that runs none (uvicorn --lifespan
+# off, a wsgi.py built with Django's own handler) shows itself; later requests only repeat it.
 _warned_not_running = False
 
 
@@ -50,22 +52,25 @@ def warn_not_running_once(reason: str) -> None:
     )
 
 
-def request_state(request: HttpRequest) -> LifespanState:
-    """The ``request.state`` for one request: a shallow copy of the running lifespan's state."""
+def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
+    """The ``request.state`` for one request (a shallow copy of the state), and its runtime."""
     try:
         runtime = current_runtime()
+        runtime.check_accepting("request.state")
     except LifespanNotRunning as exc:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
         warn_not_running_once(reason)
-        return MissingLifespanState(reason)
-    return LifespanState(runtime.state)
+        return MissingLifespanState(reason), None
+    return LifespanState(runtime), runtime
 
 
 class LifespanStateMiddleware:
     """Set ``request.state`` to the per-request copy of the lifespan state.
 
-    Natively async (no thread hop on the async path) and usable in a sync middleware chain.
-    Without a running lifespan, ``request.state`` is empty and any lookup raises
+    Natively async (no thread hop on the async path) and usable in a sync middleware chain,
+    where it also makes async views (which Django runs with ``async_to_sync``) run on the
+    lifespan's event loop, the loop their objects belong to. Shutdown waits for the requests it
+    serves. Without a running lifespan, ``request.state`` is empty and any lookup raises
     [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] with the likely cause.
     """
 
@@ -85,12 +90,37 @@ class LifespanStateMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        request.state = request_state(request)  # type: ignore[attr-defined]
-        return self.get_response(request)
+        request.state, runtime = request_state(request)  # type: ignore[attr-defined]
+        loop = runtime.loop if runtime is not None else None
+        # A thread that serves no loop yet (a request thread of Django's LiveServerThread, the
+        # sync test Client) runs its async views (Django runs them with async_to_sync) on the
+        # lifespan's loop, where the objects belong, when that loop is a LifespanThread's (the
+        # `lifespan_thread` fixture). A loop that runs other code (a test's, under the async
+        # `lifespan` fixture) is left alone: the async view then runs on a loop of its own and
+        # its first use of the objects raises EventLoopError, every time, instead of depending
+        # on what the test's loop happens to be doing.
+        if (
+            loop is None
+            or not runs_in_lifespan_thread(loop)
+            or not loop.is_running()
+            or _internals.serving_loop() is not None
+        ):
+            return self.get_response(request)
+        with _internals.serving(loop):
+            return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        request.state = request_state(request)  # type: ignore[attr-defined]
+        # `runtime` stays in this frame while the request runs: shutdown waits for it.
+        request.state, runtime = request_state(request)  # type: ignore[attr-defined]  # noqa: RUF059
         return await self.get_response(request)  # type: ignore[misc,no-any-return]
+
+
+def _name_of_request(frame_locals: Mapping[str, Any]) -> str:
+    return "a request served with LifespanStateMiddleware"
+
+
+CALL_FRAMES[LifespanStateMiddleware.__call__.__code__] = _name_of_request
+CALL_FRAMES[LifespanStateMiddleware.__acall__.__code__] = _name_of_request
 
 
 class StateNotSet:

@@ -3,6 +3,11 @@
 - ``lifespan``: runs the lifespan around the test, in the test's event loop; the state dict.
 - ``lifespan_client``: a ``django.test.AsyncClient`` for requests served inside that lifespan.
 - ``override``: ``override(provider, fake)`` replaces a provider until the test ends.
+- ``lifespan_module`` / ``lifespan_session``: one lifespan for a whole module or test session
+  (startup paid once), on the module's or session's event loop; per-test overrides still end
+  with each test.
+- ``lifespan_thread``: the lifespan in a ``LifespanThread``, for sync tests: Django's sync
+  ``Client``, pytest-django's ``live_server``.
 
 They need pytest-django (settings) and pytest-asyncio (async fixtures), configured so that the
 tests and fixtures share one event loop (``asyncio_mode = "auto"`` or ``@pytest.mark.asyncio``
@@ -21,7 +26,8 @@ cannot start in tests), override in a fixture the test requests before ``lifespa
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -30,6 +36,8 @@ import pytest
 if TYPE_CHECKING:
     from dependency_injector import providers
     from django.test import AsyncClient
+
+    from django_lifespan_di.thread import LifespanThread
 
 #: ``override(provider, replacement)``, as given by the ``override`` fixture.
 Override = Callable[["providers.Provider[Any]", Any], "providers.Provider[Any]"]
@@ -41,13 +49,64 @@ NEEDS_PYTEST_ASYNCIO = (
     "https://django-lifespan-di.readthedocs.io/en/latest/guides/testing.html"
 )
 
+SYNC_TEST = (
+    "The `lifespan` fixture runs the lifespan on the test's event loop, and a sync test has "
+    "none running: its async resources would wait for that loop forever. Use the "
+    "`lifespan_thread` fixture in sync tests (Django's sync Client, live_server), or make the "
+    "test `async def`."
+)
+
+
+@pytest.fixture
+def lifespan_thread() -> Iterator[LifespanThread]:
+    """The lifespan in a thread of its own around a sync test; yields the ``LifespanThread``.
+
+    For Django's sync ``Client`` and pytest-django's ``live_server``: sync and async views get
+    the live objects (async views run on the thread's loop), and ``thread.state`` is the state.
+    """
+    from django_lifespan_di import _internals
+    from django_lifespan_di.thread import LifespanThread
+
+    # The test's own thread serves the lifespan's loop too, as a WSGI request thread does:
+    # async_to_sync in the test (an async Django task run by the immediate backend) runs there.
+    with LifespanThread() as thread, _internals.serving(thread.loop):
+        yield thread
+
+
 # Installed packages load their pytest11 plugins in every project: no import may fail here.
 if importlib.util.find_spec("pytest_asyncio") is not None:
     import pytest_asyncio
 
     @pytest_asyncio.fixture
-    async def lifespan() -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
         """Run the lifespan (startup before the test, shutdown after it); yields the state."""
+        from django_lifespan_di.runtime import lifespan as run_lifespan
+
+        test = getattr(request.node, "obj", None)
+        if test is not None and not inspect.iscoroutinefunction(test):
+            pytest.fail(SYNC_TEST, pytrace=False)
+        async with run_lifespan() as state:
+            yield state
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def lifespan_module() -> AsyncIterator[dict[str, Any]]:
+        """One lifespan for the tests of a module, on the module's event loop; the state.
+
+        The tests must run on that loop too (``@pytest.mark.asyncio(loop_scope="module")``).
+        """
+        from django_lifespan_di.runtime import lifespan as run_lifespan
+
+        async with run_lifespan() as state:
+            yield state
+
+    @pytest_asyncio.fixture(scope="session", loop_scope="session")
+    async def lifespan_session() -> AsyncIterator[dict[str, Any]]:
+        """One lifespan for the whole test session (for each pytest-xdist worker); the state.
+
+        The tests and the fixtures they use must run on the session's event loop:
+        ``asyncio_default_test_loop_scope = "session"`` and
+        ``asyncio_default_fixture_loop_scope = "session"``.
+        """
         from django_lifespan_di.runtime import lifespan as run_lifespan
 
         async with run_lifespan() as state:

@@ -1,143 +1,83 @@
-"""The engine: start every resource and lifespan manager, keep them, stop them.
+"""The engine: one run of the lifespan, from startup to shutdown.
 
-A ``Runtime`` is one run of the lifespan. It instantiates each configured container once,
-starts its ``Resource`` providers as a dependency graph (independent ones concurrently), then
-enters the registered lifespan managers in order. It keeps its own references to everything it
-started (servers may empty the ``state`` dict before shutdown) and stops it all in the reverse
-order of completion, which is a valid reverse dependency order.
+A ``Runtime`` instantiates each configured container once, walks their providers into one graph
+(``graph.py``), and puts a guard in front of every provider whose value it owns: a shared
+resource answers with the object the lifespan opened, only while the lifespan runs, in this
+process; a per-request resource opens in the request's scope; a singleton built on one refuses.
+Then ``start()`` opens the resources (each as soon as its dependencies are open, independent ones
+concurrently), enters the registered lifespan managers one after another, and builds the state.
+``stop()`` lets in-flight calls finish, then closes everything it opened: managers in reverse,
+then resources, each as soon as everything that depends on it is closed.
 
-dependency-injector's ``init_resources()``/``shutdown_resources()`` are deliberately not used:
-they leave earlier resources open when one fails, stop at the first shutdown error, and skip
-some async shutdowns (see ``docs/how-it-works.md``).
+Every wait is bounded (``STARTUP_TIMEOUT``, ``SHUTDOWN_TIMEOUT``): what does not finish, even
+after cancellation, is abandoned and reported by name; everything else is still closed.
+dependency-injector's ``init_resources()``/``shutdown_resources()`` are not used: they leave
+resources open when one fails, stop at the first shutdown error, and skip some async shutdowns
+(see ``docs/how-it-works.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import contextvars
 import logging
-import threading
+import os
 import time
 import typing
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Literal, TypeVar
+from collections.abc import AsyncIterator, Coroutine, Iterable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
 from dependency_injector import containers, providers
 
+from django_lifespan_di import _internals, registry
 from django_lifespan_di.conf import conf
-from django_lifespan_di.exceptions import LifespanNotRunning, ShutdownError, StartupError
+from django_lifespan_di.exceptions import (
+    ConfigurationError,
+    EventLoopError,
+    InjectionError,
+    LifespanNotRunning,
+    ShutdownError,
+    StartupError,
+)
+from django_lifespan_di.graph import Graph, Guard, Node, effective, walk
 from django_lifespan_di.managers import LifespanManager, registered_managers
-from django_lifespan_di.scopes import RequestResource
+from django_lifespan_di.naming import dotted_name
+from django_lifespan_di.opening import Closer
+from django_lifespan_di.registry import FORK_FIX, OTHER_LOOP
+from django_lifespan_di.scopes import RequestResource, open_in_current_scope
+from django_lifespan_di.units import ManagerUnit, ResourceUnit, Unit, merge_state, value_of
+from django_lifespan_di.waiting import (
+    discard_outcome,
+    failed_task,
+    outcome,
+    shielded,
+    wait_uncancellable,
+)
+
+if TYPE_CHECKING:
+    from django_lifespan_di.plans import InjectionPlan
+    from django_lifespan_di.specs import InjectionSpec
 
 logger = logging.getLogger("django_lifespan_di")
+Phase = Literal["created", "starting", "running", "draining", "stopping", "stopped"]
 
-Status = Literal["pending", "starting", "ready", "failed", "closing", "closed"]
+#: How long a cancelled start or shutdown gets to unwind before it is abandoned; also what each
+#: shutdown still to run gets once SHUTDOWN_TIMEOUT is spent, so one hung shutdown cannot keep
+#: the others from closing.
+GRACE_SECONDS = 1.0
+#: How often shutdown looks whether the in-flight calls have finished.
+DRAIN_POLL_SECONDS = 0.01
 
-#: Once SHUTDOWN_TIMEOUT is spent, each shutdown still to run gets this long, so one hung
-#: shutdown cannot keep the others from closing.
-SHUTDOWN_GRACE_SECONDS = 1.0
-
-
-class Unit:
-    """One thing the lifespan starts and stops: a ``Resource`` provider or a lifespan manager."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.status: Status = "pending"
-        self.since = time.time()
-        self.startup_seconds: float | None = None
-        self.error: BaseException | None = None
-        self.depends_on: tuple[Unit, ...] = ()
-        # Set once the thing is open, so a cancellation that races with a finished start
-        # still gets it closed.
-        self.is_open = False
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name} {self.status}>"
-
-    def mark(self, status: Status, error: BaseException | None = None) -> None:
-        self.status = status
-        self.since = time.time()
-        if error is not None:
-            self.error = error
-
-    async def enter(self) -> Mapping[str, Any]:
-        """Start; return what goes into the lifespan state."""
-        raise NotImplementedError
-
-    async def exit(self) -> None:
-        raise NotImplementedError
-
-
-class ResourceUnit(Unit):
-    """A ``providers.Resource`` of a live container instance."""
-
-    def __init__(self, name: str, provider: providers.Resource[Any], state_key: str | None):
-        super().__init__(name)
-        self.provider = provider
-        self.state_key = state_key
-        # An overridden Resource is not started; the override is, if it is a Resource itself.
-        self.effective = effective_provider(provider)
-        self.value: Any = None
-
-    async def enter(self) -> Mapping[str, Any]:
-        result = self.provider()
-        if inspect.isawaitable(result):
-            started = asyncio.ensure_future(result)
-            try:
-                result = await started
-            except asyncio.CancelledError:
-                # Cancelled after the resource finished starting: it is open and must be closed.
-                if started.done() and not started.cancelled() and started.exception() is None:
-                    self.value, self.is_open = started.result(), True
-                raise
-        self.value, self.is_open = result, True
-        return {self.state_key: result} if self.state_key else {}
-
-    async def exit(self) -> None:
-        if not isinstance(self.effective, providers.Resource):
-            return  # a fake (Object, Factory, ...) stands in: there is nothing to shut down
-        result = self.effective.shutdown()
-        if inspect.isawaitable(result):
-            await result
-
-
-class ManagerUnit(Unit):
-    """A context manager registered with ``register_lifespan_manager``."""
-
-    def __init__(self, factory: LifespanManager) -> None:
-        super().__init__(describe(factory))
-        self.factory = factory
-        self.context: AbstractAsyncContextManager[Any] | None = None
-
-    async def enter(self) -> Mapping[str, Any]:
-        context = self.factory()
-        if not hasattr(context, "__aenter__"):
-            if inspect.iscoroutine(context):
-                context.close()  # never to be awaited; Python would warn about it later
-            raise TypeError(
-                f"lifespan manager {self.name} returned {context!r}, not an async context "
-                f"manager. Decorate it with @contextlib.asynccontextmanager."
-            )
-        value = await context.__aenter__()
-        self.context, self.is_open = context, True
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise TypeError(
-                f"lifespan manager {self.name} yielded {type(value).__name__} {value!r}; "
-                f"it must yield a mapping of state keys to objects, or None."
-            )
-        return value
-
-    async def exit(self) -> None:
-        assert self.context is not None
-        await self.context.__aexit__(None, None, None)
+#: The runtime whose startup the current task belongs to: its managers and resource arguments may
+#: use what has started; nothing else gets anything before startup has completed.
+_starting: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
+    "django_lifespan_di_starting", default=None
+)
 
 
 class Runtime:
-    """One run of the lifespan: what it started, the state it built, and the loop it runs on."""
+    """One run of the lifespan: what it opened, the state it built, the loop it serves."""
 
     def __init__(
         self,
@@ -150,363 +90,434 @@ class Runtime:
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
         #: The live container instance of each configured container class.
-        self.containers: dict[type[containers.DeclarativeContainer], containers.Container] = {
-            cls: cls() for cls in container_classes
+        self.containers = _internals.instantiate(container_classes)
+        graph = walk(self.containers.values())
+        top_level = {
+            id(provider): name
+            for instance in self.containers.values()
+            for name, provider in instance.providers.items()
         }
-        resources = list(self._resource_units())
-        self._resources: dict[providers.Provider[Any], ResourceUnit] = {
-            unit.provider: unit for unit in resources
-        }
-        manager_units = [ManagerUnit(factory) for factory in managers]
-        # Managers start after every resource (they may use them) and one after another.
-        for index, unit in enumerate(manager_units):
-            unit.depends_on = (*resources, *manager_units[max(index - 1, 0) : index])
-        self.units: tuple[Unit, ...] = (*resources, *manager_units)
+        resources: dict[Node, ResourceUnit] = {}
+        for node in graph.units:
+            key = next((top_level[id(e)] for e in node.entries if id(e) in top_level), None)
+            unit = resources[node] = ResourceUnit(node, key)
+            unit.depends_on = tuple(resources[dep] for dep in node.depends_on)
+        self.resources = tuple(resources.values())
+        #: Declared resources a test replaced with something that is no Resource (a fake
+        #: object, a factory): nothing to open or close, but the state still gets their value.
+        self._stand_ins = [
+            (f"{_internals.container_name(instance)}.{key}", key, effective(provider))
+            for instance in self.containers.values()
+            for key, provider in instance.providers.items()
+            if isinstance(provider, providers.Resource)
+            and not isinstance(provider, RequestResource)
+            and not isinstance(effective(provider), providers.Resource)
+        ]
+        self.managers = tuple(ManagerUnit(factory) for factory in managers)
+        #: Every unit, in start order.
+        self.units: tuple[Unit, ...] = (*self.resources, *self.managers)
+        merge_state(
+            [
+                *((u.name, {u.state_key: None}) for u in self.resources if u.state_key),
+                *((name, {key: None}) for name, key, _ in self._stand_ins),
+            ]
+        )
         self.state: dict[str, Any] = {}
+        self.phase: Phase = "created"
         self.loop: asyncio.AbstractEventLoop | None = None
-        #: The ``@inject`` layer's cache (marker -> how to get its value), per run so nothing
-        #: outlives the run. Whoever changes overrides on a running runtime clears it.
-        self.bindings: dict[Any, Any] = {}
-        self._state_owner: dict[str, str] = {}
-        self._started: list[Unit] = []
-        self._unit_state: dict[Unit, Mapping[str, Any]] = {}
-        self._check_static_state_keys(resources)
+        self.pid = registry.process_id
+        #: How ``@inject`` serves each decorated function in this run (``injection.py``);
+        #: ``providers_changed()`` forgets them.
+        self.plans: dict[InjectionSpec, InjectionPlan] = {}
+        #: The functions whose ``spec.ready`` this runtime set (``publish``).
+        self._published: set[InjectionSpec] = set()
+        #: What was opened and must be closed: the exit-stack rule.
+        self._closers: dict[Unit, Closer | None] = {}
+        self._guard(graph)
 
-    # -- building the graph ---------------------------------------------------------------
+    # -- the guards -------------------------------------------------------------------------
 
-    def _resource_units(self) -> Iterator[ResourceUnit]:
-        units: dict[providers.Provider[Any], ResourceUnit] = {}
-        for cls, instance in self.containers.items():
-            names = dict(_provider_paths(instance))
-            # Declaration order (traverse() walks a set): starts, logs and state are the same
-            # from run to run. Resources without a name of their own come last.
-            order = {provider: index for index, provider in enumerate(names)}
-            found = sorted(
-                instance.traverse(types=[providers.Resource]),
-                key=lambda provider: order.get(provider, len(order)),
+    def _guard(self, graph: Graph) -> None:
+        for unit in self.resources:
+            guard = Guard(self.hand_out, unit)
+            for entry in unit.entries:
+                entry.override(guard)
+        for node in graph.request_resources:
+            for entry in node.entries:
+                entry.override(Guard(open_in_current_scope, node.provider, node.name))
+        for node in graph.sharing_request_resources:
+            assert node.request_resource_below is not None
+            message = (
+                f"{node.name} is a {type(node.provider).__name__} built on the per-request "
+                f"{node.request_resource_below.name}: it would hand the first request's object "
+                f"to every later one. Make it a Factory."
             )
-            overriding = {o for p in found for o in p.overridden}
-            for provider in found:
-                if provider in overriding or provider in units:
-                    continue  # started through the provider it overrides, or seen already
-                if isinstance(provider, RequestResource):
-                    continue  # opened per request by @inject, never by the lifespan
-                path = names.get(provider)
-                name = f"{cls.__name__}.{path}" if path else f"{cls.__name__}.{provider!r}"
-                state_key = path if path and "." not in path else None
-                units[provider] = ResourceUnit(name, provider, state_key)
-        for unit in units.values():
-            unit.depends_on = tuple(
-                units[dep]
-                for dep in unit.effective.traverse(types=[providers.Resource])
-                if dep in units and units[dep] is not unit
+            for entry in node.entries:
+                entry.override(Guard(refuse, InjectionError, message))
+        for node in graph.not_started:
+            message = (
+                f"{node.name} was not started by the lifespan (a Selector branch that was not "
+                f"selected at startup), so it cannot be used."
             )
-        return iter(units.values())
+            for entry in node.entries:
+                entry.override(Guard(refuse, LifespanNotRunning, message))
 
-    def _check_static_state_keys(self, resources: Iterable[ResourceUnit]) -> None:
-        try:
-            for unit in resources:
-                if unit.state_key:
-                    self._claim_keys(unit, [unit.state_key])
-        finally:
-            self._state_owner.clear()
+    def hand_out(self, unit: ResourceUnit) -> Any:
+        """The object ``unit`` opened, for whoever calls its provider; or why there is none."""
+        self.check_serving(unit.name)
+        if unit.status != "ready":
+            raise LifespanNotRunning(
+                f"{unit.name} is {unit.status}, not ready: it is never handed out before it "
+                f"has started or after it has closed."
+            )
+        return unit.value
 
-    def _claim_keys(self, unit: Unit, keys: Iterable[str]) -> None:
-        for key in keys:
-            owner = self._state_owner.setdefault(key, unit.name)
-            if owner != unit.name:
-                raise StartupError(
-                    f"{owner} and {unit.name} both put {key!r} into the lifespan state. "
-                    f"Rename one of them: a key is never silently overwritten.",
-                    culprit=unit.name,
-                )
+    def check_accepting(self, what: str) -> None:
+        """Raise unless a new call that uses the lifespan's objects may begin now."""
+        if self.phase == "draining":
+            raise LifespanNotRunning(
+                f"{what} cannot begin: the lifespan is shutting down (it waits for the calls "
+                f"in flight to finish, and starts no new ones)."
+            )
+        self.check_serving(what)
+
+    def check_serving(self, what: str) -> None:
+        """Raise unless this runtime may hand out its objects to the calling code now."""
+        if self.pid != registry.process_id:
+            raise LifespanNotRunning(
+                f"{what} belongs to the lifespan of the parent process (pid {self.pid}); this is "
+                f"a forked child (pid {os.getpid()}), which never uses its parent's objects. "
+                f"{FORK_FIX}"
+            )
+        phase = self.phase
+        if phase not in ("running", "draining") and not (
+            phase == "starting" and _starting.get() is self
+        ):
+            raise LifespanNotRunning(
+                f"{what} is not available: the lifespan is {registry.PHASE_WORDS[phase]}. "
+                f"Nothing it "
+                f"owns is handed out before startup has completed or after shutdown has begun."
+            )
+        loop = _internals.running_loop()
+        if loop is not None and loop is not self.loop:
+            raise EventLoopError(f"{what} cannot be used here. {OTHER_LOOP}")
 
     # -- startup ----------------------------------------------------------------------------
 
     async def start(self) -> dict[str, Any]:
         """Start everything, all or nothing; return the state. Raises ``StartupError``."""
         self.loop = asyncio.get_running_loop()
-        if self.loop in _active:
+        if registry.serves(self.loop):
             # Checked before anything opens: two runs on one loop would fight over the objects.
             raise StartupError(
                 "A lifespan is already running on this event loop; nest nothing inside "
                 "`lifespan()` (or the pytest fixture `lifespan`) that starts another one.",
                 culprit="lifespan()",
             )
-        started_at = time.perf_counter()
-        # Live from the start, so lifespan managers (which start after every resource) can reach
-        # the resources with get_container() and resolve(); what is not ready yet says so.
-        _activate(self)
+        began = time.perf_counter()
+        deadline = self.loop.time() + self.startup_timeout
+        self.phase = "starting"
+        registry.activate(self)
+        token = _starting.set(self)
         try:
-            await asyncio.wait_for(self._start_graph(), self.startup_timeout)
-            self._build_state()
+            await self._open_resources(deadline)
+            stand_ins = [(name, {key: await value_of(p)}) for name, key, p in self._stand_ins]
+            for manager in self.managers:
+                await self._open_units([manager], deadline)
+            self.state = merge_state(
+                [
+                    *((unit.name, unit.state) for unit in self.resources),
+                    *stand_ins,
+                    *((unit.name, unit.state) for unit in self.managers),
+                ]
+            )
         except BaseException as exc:
-            _deactivate(self)
-            error = self._startup_error(exc)
-            if error is not None:
-                logger.error("Lifespan startup failed: %s", error)
-            await self._rollback()
-            if error is not None:
-                raise error from exc
+            self.phase = "stopping"
+            if isinstance(exc, StartupError):
+                logger.error("Lifespan startup failed: %s", exc)
+            failures = await shielded(self._close_opened())
+            self._deactivate()
+            if failures:
+                logger.error("While rolling back a failed startup, %s", ShutdownError(failures))
             raise
+        finally:
+            _starting.reset(token)
+        self.phase = "running"
         logger.info(
             "Lifespan started %d resource(s) and manager(s) in %.1f ms",
             len(self.units),
-            (time.perf_counter() - started_at) * 1000,
+            (time.perf_counter() - began) * 1000,
         )
         return self.state
 
-    async def _start_graph(self) -> None:
+    async def _open_resources(self, deadline: float) -> None:
         tasks: dict[Unit, asyncio.Task[None]] = {}
+        for unit in self.resources:  # dependencies come first
+            tasks[unit] = self._start_task(
+                self._open_after(unit, [tasks[dep] for dep in unit.depends_on])
+            )
+        await self._await_openings(tasks, deadline)
 
-        def task_for(unit: Unit) -> asyncio.Task[None]:
-            if unit not in tasks:
-                dependencies = [task_for(dep) for dep in unit.depends_on]
-                tasks[unit] = asyncio.ensure_future(self._start_unit(unit, dependencies))
-            return tasks[unit]
+    async def _open_units(self, units: Iterable[Unit], deadline: float) -> None:
+        tasks = {unit: self._start_task(self._open_after(unit, [])) for unit in units}
+        await self._await_openings(tasks, deadline)
 
-        for unit in self.units:
-            task_for(unit)
+    @staticmethod
+    def _start_task(opening: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(opening)
+        # Its outcome is read where it matters (the first failure); the others (a start given
+        # up on, a second failure, one that ends after being abandoned) are not "lost" errors.
+        task.add_done_callback(discard_outcome)
+        return task
+
+    async def _await_openings(self, tasks: dict[Unit, asyncio.Task[None]], deadline: float) -> None:
+        """Wait for the start tasks; at the first failure or the deadline, give up the rest."""
         if not tasks:
             return
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            # On a failure or a timeout: cancel pending starts and let them unwind. Gathering
-            # the finished ones too retrieves their errors, which asyncio would otherwise log
-            # as "Task exception was never retrieved".
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-        failed = [unit for unit in self.units if unit.status == "failed"]
-        if failed:
-            first = min(failed, key=lambda unit: unit.since)
-            assert first.error is not None
-            raise first.error
+            _, pending = await asyncio.wait(
+                tasks.values(),
+                timeout=max(deadline - loop.time(), 0),
+                return_when=asyncio.FIRST_EXCEPTION,
+            )
+        except asyncio.CancelledError:
+            await self._give_up(tasks.values())
+            raise
+        failed = next((t for t in tasks.values() if t.done() and failed_task(t)), None)
+        still = [unit for unit, task in tasks.items() if task in pending]
+        abandoned = await self._give_up(pending)
+        for unit in still:
+            if tasks[unit] in abandoned:
+                unit.mark("abandoned")
+                logger.error("Abandoned the start of %s: it ignored cancellation", unit.name)
+        if failed is not None:
+            raise typing.cast(BaseException, failed.exception())
+        if not still and loop.time() > deadline:
+            # Everything finished, but after the deadline: the wait above could not time out,
+            # so something blocked the event loop itself (sync code in an async resource, or a
+            # plain function resource, which runs on the loop).
+            late = [unit for unit in tasks if unit.ended_at > deadline]
+            names = ", ".join(unit.name for unit in late)
+            raise StartupError(
+                f"Startup did not finish within LIFESPAN_DI['STARTUP_TIMEOUT'] = "
+                f"{self.startup_timeout:g} s: {names} blocked the event loop until it finished "
+                f"opening. Code that blocks must not run on the loop: make it a sync generator "
+                f"(run in a thread of its own) or await instead of blocking.",
+                culprit=names,
+            )
+        if still:
+            names = ", ".join(unit.name for unit in still)
+            ignored = [unit.name for unit in still if unit.status == "abandoned"]
+            raise StartupError(
+                f"Startup did not finish within LIFESPAN_DI['STARTUP_TIMEOUT'] = "
+                f"{self.startup_timeout:g} s; still starting: {names}"
+                + (
+                    f" (abandoned, as it ignored cancellation: {', '.join(ignored)})"
+                    if ignored
+                    else ""
+                )
+                + ". Raise the timeout or find out why it hangs.",
+                culprit=names,
+            )
 
-    async def _start_unit(self, unit: Unit, dependencies: list[asyncio.Task[None]]) -> None:
+    async def _give_up(self, tasks: Iterable[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:
+        """Cancel ``tasks``, let them unwind for ``GRACE_SECONDS``; return those that did not."""
+        unfinished = [task for task in tasks if not task.done()]
+        for task in unfinished:
+            task.cancel()
+        if not unfinished:
+            return set()
+        _, abandoned = await wait_uncancellable(unfinished, GRACE_SECONDS)
+        return abandoned
+
+    async def _open_after(self, unit: Unit, dependencies: list[asyncio.Task[None]]) -> None:
         if dependencies:
             await asyncio.wait(dependencies)
-            if any(dep.cancelled() or dep.exception() for dep in dependencies):
-                return  # a dependency failed; its own task reports it
+            if any(map(failed_task, dependencies)):  # pragma: no cover  (see below)
+                # asyncio wakes startup's own wait first, which cancels this task before it
+                # runs again: kept so that no scheduling order opens a unit over a failure.
+                return
         unit.mark("starting")
-        begun = time.perf_counter()
+        began = time.perf_counter()
         try:
-            mapping = await unit.enter()
-        except BaseException as exc:  # including cancellation by a sibling's failure
+            closer = await unit.open()  # type: ignore[attr-defined]
+        except StartupError as exc:
             unit.mark("failed", exc)
-            if unit.is_open:
-                # Open despite the failure (a manager that yielded a bad value, a resource
-                # that finished starting as it was cancelled): rollback must close it.
-                self._started.append(unit)
             raise
-        unit.startup_seconds = time.perf_counter() - begun
+        except BaseException as exc:
+            # A CancelledError too: if startup gave up on this unit, nobody reads the task's
+            # outcome; if the resource raised it of its own (awaiting a task that was
+            # cancelled), it is this unit's failure, not a cancellation of the lifespan.
+            unit.mark("failed", exc)
+            raise StartupError(
+                f"{unit.name} failed to start: {type(exc).__name__}: {exc}", culprit=unit.name
+            ) from exc
+        if unit.status == "abandoned":
+            # It finished opening after startup gave up on it: close it now, nobody else will.
+            if closer is not None:
+                await outcome(closer(None))
+            return
+        self._closers[unit] = closer
+        unit.ended_at = asyncio.get_running_loop().time()
+        unit.startup_seconds = time.perf_counter() - began
         unit.mark("ready")
-        self._started.append(unit)
-        self._unit_state[unit] = mapping
         logger.info("Started %s in %.1f ms", unit.name, unit.startup_seconds * 1000)
-
-    def _build_state(self) -> None:
-        # Built in declaration order, not completion order, so collisions are reported stably.
-        for unit in self.units:
-            mapping = self._unit_state.get(unit, {})
-            self._claim_keys(unit, mapping)
-            self.state.update(mapping)
-
-    def _startup_error(self, exc: BaseException) -> StartupError | None:
-        """Name the culprit of a startup failure; None when the lifespan itself was cancelled."""
-        if isinstance(exc, StartupError):
-            return exc
-        if isinstance(exc, asyncio.TimeoutError):
-            still = [unit.name for unit in self.units if unit.status in ("starting", "failed")]
-            return StartupError(
-                f"Startup did not finish within LIFESPAN_DI['STARTUP_TIMEOUT'] = "
-                f"{self.startup_timeout:g} s; still starting: {', '.join(still) or 'nothing'}. "
-                f"Raise the timeout or find out why it hangs.",
-                culprit=", ".join(still),
-            )
-        failed = next((u for u in self.units if u.status == "failed" and u.error is exc), None)
-        if failed is None:
-            return None
-        return StartupError(
-            f"{failed.name} failed to start: {type(exc).__name__}: {exc}", culprit=failed.name
-        )
-
-    async def _rollback(self) -> None:
-        failures = await self._stop_started()
-        if failures:
-            logger.error("While rolling back a failed startup, %s", ShutdownError(failures))
 
     # -- shutdown ---------------------------------------------------------------------------
 
     async def stop(self) -> None:
-        """Shut down everything started, in reverse; every shutdown runs even if one fails.
+        """Drain in-flight calls, then close everything opened; every shutdown runs.
 
-        Raises ``ShutdownError`` naming each failure once all have run.
+        Raises ``ShutdownError`` naming each failed or abandoned shutdown once all have run.
+        Cancelling the task that awaits it (a server's own shutdown timeout) does not cut it
+        short: the shutdowns run to their own deadlines, then the cancellation goes on.
         """
-        # Nothing more is handed out: what closes next must not reach a late request. (A
-        # lifespan manager keeps the objects it took at startup; it closes before them.)
-        _deactivate(self)
-        failures = await self._stop_started()
+        await shielded(self._stop())
+
+    async def _stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.shutdown_timeout
+        self.phase = "draining"
+        self.unpublish()  # new calls take the full path, which refuses them
+        # Polled: the calls end in any thread, and telling the loop on each would cost every call.
+        while self.in_flight() and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        abandoned_calls = [(name, _abandoned_call(name, self)) for name in self.in_flight()]
+        self.phase = "stopping"
+        failures = abandoned_calls + await self._close_opened(deadline)
+        self._deactivate()
         if failures:
             raise ShutdownError(failures)
         logger.info("Lifespan shut down")
 
-    async def _stop_started(self) -> list[tuple[str, BaseException]]:
+    async def _close_opened(self, deadline: float | None = None) -> list[tuple[str, BaseException]]:
+        """Close what was opened: managers in reverse order, then resources by dependency."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.shutdown_timeout
+        if deadline is None:
+            deadline = loop.time() + self.shutdown_timeout
         failures: list[tuple[str, BaseException]] = []
-        while self._started:
-            unit = self._started.pop()
-            budget = max(deadline - loop.time(), SHUTDOWN_GRACE_SECONDS)
-            unit.mark("closing")
-            begun = time.perf_counter()
-            try:
-                await asyncio.wait_for(unit.exit(), budget)
-            except asyncio.TimeoutError:
-                error = TimeoutError(
-                    f"{unit.name} did not shut down within {budget:.1f} s "
-                    f"(LIFESPAN_DI['SHUTDOWN_TIMEOUT'] = {self.shutdown_timeout:g} s)"
+        for manager in reversed(self.managers):
+            if manager in self._closers:
+                failures += await self._close(manager, deadline, [])
+        closing: dict[Unit, asyncio.Task[list[tuple[str, BaseException]]]] = {}
+        dependents: dict[Unit, list[asyncio.Task[Any]]] = {}
+        for unit in reversed(self.resources):  # dependents come first
+            if unit in self._closers:
+                task = closing[unit] = asyncio.ensure_future(
+                    self._close(unit, deadline, dependents.get(unit, []))
                 )
-                failures.append((unit.name, error))
-                unit.mark("failed", error)
-                logger.error("Shutdown of %s timed out after %.1f s", unit.name, budget)
-            except Exception as exc:
-                failures.append((unit.name, exc))
-                unit.mark("failed", exc)
-                logger.error("Shutdown of %s failed", unit.name, exc_info=exc)
-            else:
-                unit.mark("closed")
-                unit.is_open = False
-                logger.info(
-                    "Stopped %s in %.1f ms", unit.name, (time.perf_counter() - begun) * 1000
-                )
+                for dependency in unit.depends_on:
+                    dependents.setdefault(dependency, []).append(task)
+        for task in closing.values():
+            failures += await task
+        self.phase = "stopped"
         return failures
+
+    async def _close(
+        self, unit: Unit, deadline: float, dependents: list[asyncio.Task[Any]]
+    ) -> list[tuple[str, BaseException]]:
+        if dependents:
+            await asyncio.wait(dependents)
+        closer = self._closers.pop(unit)
+        unit.mark("closing")
+        if closer is None:
+            unit.mark("closed")
+            return []
+        loop = asyncio.get_running_loop()
+        budget = max(deadline - loop.time(), GRACE_SECONDS)
+        began = time.perf_counter()
+        closing = asyncio.ensure_future(outcome(closer(None)))
+        done, _ = await wait_uncancellable([closing], budget)
+        if not done:
+            abandoned = await self._give_up([closing])
+            error = TimeoutError(
+                f"{unit.name} did not shut down within {budget:.1f} s "
+                f"(LIFESPAN_DI['SHUTDOWN_TIMEOUT'] = {self.shutdown_timeout:g} s)"
+                + (", and ignored cancellation: abandoned" if abandoned else "")
+            )
+            unit.mark("abandoned" if abandoned else "failed", error)
+            logger.error("Shutdown of %s timed out after %.1f s", unit.name, budget)
+            return [(unit.name, error)]
+        failure = closing.result()
+        if failure is not None:
+            unit.mark("failed", failure)
+            logger.error("Shutdown of %s failed", unit.name, exc_info=failure)
+            return [(unit.name, failure)]
+        unit.mark("closed")
+        logger.info("Stopped %s in %.1f ms", unit.name, (time.perf_counter() - began) * 1000)
+        return []
+
+    def in_flight(self) -> list[str]:
+        """The calls (``@inject``-ed functions, requests) that hold this run's objects now."""
+        assert self.loop is not None
+        names = set()
+        for frame in _internals.frames_in_flight(self.loop):
+            name_of = registry.CALL_FRAMES.get(frame.f_code)
+            if name_of is not None and frame.f_locals.get("runtime") is self:
+                names.add(name_of(frame.f_locals))
+        return sorted(names)
+
+    def _deactivate(self) -> None:
+        registry.deactivate(self)
 
     # -- lookups ----------------------------------------------------------------------------
 
-    def resource_unit(self, provider: providers.Provider[Any]) -> ResourceUnit | None:
-        """The unit that started ``provider`` (a Resource of a live container), if any."""
-        return self._resources.get(provider)
+    def providers_changed(self) -> None:
+        """Forget how injections are served: a provider was overridden or restored."""
+        self.plans.clear()
+        self.unpublish()
+
+    def publish(self, spec: InjectionSpec, values: dict[str, Any]) -> None:
+        """Let calls of ``spec``'s function on this loop take ``@inject``'s per-call path,
+        which checks only that the loop runs in the calling thread: ``values`` are ready
+        objects, and the guards of the full path hold until ``unpublish()``."""
+        # The other branch is for loops without _thread_id (uvloop's), which the test
+        # environments do not install: calls on them always take the full path.
+        if self.loop is not None and _internals.has_thread_id(self.loop):  # pragma: no branch
+            spec.ready = (self.loop, values, self)
+            self._published.add(spec)
+
+    def unpublish(self) -> None:
+        """Send every call back to the full path: the lifespan stops handing out, a provider
+        changed, or this is a forked child."""
+        for spec in self._published:
+            if spec.ready is not None and spec.ready[2] is self:
+                spec.ready = None
+        self._published.clear()
 
     def container(self, cls: type[containers.DeclarativeContainer]) -> containers.Container:
         try:
             return self.containers[cls]
         except KeyError:
             configured = ", ".join(c.__name__ for c in self.containers) or "none"
-            raise LifespanNotRunning(
-                f"{cls.__module__}.{cls.__qualname__} is not one of the containers the lifespan "
-                f"runs (configured: {configured}). Add its dotted path to "
+            raise ConfigurationError(
+                f"{dotted_name(cls)} is not one of the containers the lifespan runs "
+                f"(configured: {configured}). Add its dotted path to "
                 f'LIFESPAN_DI["CONTAINERS"].'
             ) from None
 
 
-def effective_provider(provider: providers.Provider[Any]) -> providers.Provider[Any]:
-    """The provider that answers a call: the last override, followed down the chain."""
-    while (overriding := provider.last_overriding) is not None:
-        provider = overriding
-    return provider
+def refuse(error: type[BaseException], message: str) -> typing.NoReturn:
+    """What a guard of something the lifespan must not hand out answers a call with."""
+    raise error(message)
 
 
-def describe(obj: object) -> str:
-    """A dotted name for a function or class, for messages and logs."""
-    module = getattr(obj, "__module__", None)
-    qualname = getattr(obj, "__qualname__", None)
-    return f"{module}.{qualname}" if module and qualname else repr(obj)
-
-
-def _provider_paths(
-    container: containers.Container, prefix: str = ""
-) -> Iterator[tuple[providers.Provider[Any], str]]:
-    """(provider, attribute path) for every provider, through nested ``providers.Container``."""
-    for name, provider in container.providers.items():
-        yield provider, prefix + name
-        if isinstance(provider, providers.Container):
-            yield from _provider_paths(provider.container, f"{prefix}{name}.")
-
-
-# -- which runtime is live --------------------------------------------------------------------
-
-# One running Runtime per event loop. Views, middleware and get_container() find theirs through
-# the running loop; a sync view runs in a worker thread with no loop and gets the process's one
-# runtime.
-_active: dict[asyncio.AbstractEventLoop, Runtime] = {}
-# The same, by the thread each loop runs in: the per-request lookup. Asking asyncio for the
-# running loop costs a getpid() system call (~170 ns); a thread can run one loop at a time, so
-# a runtime whose loop is running and belongs to this thread serves this code.
-_by_thread: dict[int, Runtime] = {}
-
-
-def _activate(runtime: Runtime) -> None:
-    assert runtime.loop is not None
-    _active[runtime.loop] = runtime
-    _by_thread[threading.get_ident()] = runtime
-
-
-def _deactivate(runtime: Runtime) -> None:
-    if runtime.loop is not None and _active.get(runtime.loop) is runtime:
-        del _active[runtime.loop]
-    for thread, active in list(_by_thread.items()):
-        if active is runtime:
-            del _by_thread[thread]
-
-
-NOT_RUNNING_CAUSES = (
-    "The usual causes: the server does not run the ASGI lifespan (manage.py runserver and every "
-    "WSGI server, daphne, uvicorn --lifespan off); asgi.py does not use "
-    "django_lifespan_di.asgi.get_asgi_application(); or, in tests and scripts, the code does "
-    "not run inside `async with django_lifespan_di.lifespan():` (or the pytest fixture "
-    "`lifespan`)."
-)
-
-
-def current_runtime() -> Runtime:
-    """The runtime serving the running event loop (or this worker thread's process)."""
-    runtime = _by_thread.get(threading.get_ident())
-    if runtime is not None and runtime.loop is not None and runtime.loop.is_running():
-        return runtime
-    loop = asyncio._get_running_loop()
-    runtime = _active.get(loop) if loop is not None else None
-    if runtime is not None:
-        return runtime
-    if loop is None and len(_active) == 1:
-        return next(iter(_active.values()))
-    if not _active:
-        raise LifespanNotRunning(f"The lifespan is not running. {NOT_RUNNING_CAUSES}")
-    if loop is None:
-        raise LifespanNotRunning(
-            "Several lifespans are running in this process, and code without an event loop "
-            "cannot tell which one it belongs to. Run it inside the event loop of its lifespan."
-        )
-    raise LifespanNotRunning(
-        "The lifespan is running on another event loop than this code. Objects it started "
-        "(connection pools, async clients) belong to that loop and cannot be used from this "
-        "one. In tests, run the request in the same loop as `lifespan()`; in a sync view, use "
-        "asgiref.sync.async_to_sync rather than asyncio.run."
+def _abandoned_call(name: str, runtime: Runtime) -> TimeoutError:
+    return TimeoutError(
+        f"the in-flight call {name} did not finish within LIFESPAN_DI['SHUTDOWN_TIMEOUT'] = "
+        f"{runtime.shutdown_timeout:g} s; the resources were closed under it"
     )
 
 
-def running_runtime() -> Runtime | None:
-    """Like ``current_runtime()``, but None when no lifespan serves this code."""
-    try:
-        return current_runtime()
-    except LifespanNotRunning:
-        return None
-
-
-ContainerT = TypeVar("ContainerT", bound=containers.DeclarativeContainer)
-
-
-def get_container(cls: type[ContainerT]) -> ContainerT:
-    """The live instance of ``cls`` started by the running lifespan.
-
-    For code that is not a view (services, signal receivers). Typed as ``cls()`` is, so
-    ``get_container(Container).config.greeting`` type-checks. Raises
-    [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan is running.
-    """
-    # dependency-injector instantiates a DeclarativeContainer as a DynamicContainer with the
-    # same providers; its stubs type `cls()` as `cls`, and so does this.
-    return typing.cast(ContainerT, current_runtime().container(cls))
+def new_runtime() -> Runtime:
+    """A runtime for the configured containers and registered managers (not started)."""
+    return Runtime(
+        conf.container_classes(),
+        registered_managers(),
+        startup_timeout=conf.STARTUP_TIMEOUT,
+        shutdown_timeout=conf.SHUTDOWN_TIMEOUT,
+    )
 
 
 @asynccontextmanager
@@ -522,12 +533,7 @@ async def lifespan() -> AsyncIterator[dict[str, Any]]:
     Raises [``StartupError``][django_lifespan_di.StartupError] (after closing whatever had
     started) and [``ShutdownError``][django_lifespan_di.ShutdownError].
     """
-    runtime = Runtime(
-        conf.container_classes(),
-        registered_managers(),
-        startup_timeout=conf.STARTUP_TIMEOUT,
-        shutdown_timeout=conf.SHUTDOWN_TIMEOUT,
-    )
+    runtime = new_runtime()
     state = await runtime.start()
     try:
         yield state

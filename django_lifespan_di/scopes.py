@@ -1,91 +1,170 @@
-"""Per-request resources: ``RequestResource`` and how one is opened and closed for a request.
+"""Per-request resources: ``RequestResource`` and the scope of one ``@inject`` call.
 
 A ``providers.Resource`` is one shared object for the whole process. Some objects must instead
 live exactly as long as one request (a unit of work, a transaction, a client wrapper that holds
 per-request headers) while being built on the shared ones. dependency-injector has no such
 scope, and its ``Closing[...]`` marker also shuts down the shared resources the object depends
 on, so this package adds one provider class and opens it itself.
+
+However a request reaches a ``RequestResource`` (injected directly, through a ``Factory`` or
+``Callable`` built on it, through ``resolve()`` or a ``Provider[...]`` marker), the runtime's
+guard opens it in the scope of the ``@inject`` call that is running, once per call, and the
+scope closes it when the call returns or raises. Outside such a call it refuses.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+import contextvars
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack
+from types import TracebackType
 from typing import Any, TypeVar
 
-from dependency_injector import providers, resources
+from dependency_injector import providers
+
+from django_lifespan_di._internals import provider_children
+from django_lifespan_di.exceptions import InjectionError
+from django_lifespan_di.opening import (
+    Closer,
+    WouldAwait,
+    is_async_declaration,
+    open_declaration,
+    run_inline,
+)
 
 T = TypeVar("T")
 
 
 class RequestResource(providers.Resource[T]):
-    """A resource opened for each request that injects it, and closed when the view returns.
+    """A resource opened for each request that uses it, and closed when the view returns.
 
     Declared exactly like ``providers.Resource`` (generator, async generator, context manager,
-    ``resources.Resource`` subclass); the lifespan does not start it. Each request that injects
-    it with ``@inject`` gets its own instance; its cleanup (async cleanup awaited) runs when the
-    view returns or raises, and sees the view's exception. The shared resources it depends on
-    are used, never closed:
+    ``resources.Resource`` subclass); the lifespan does not start it. Each ``@inject`` call that
+    reaches it, directly or through other providers, gets its own instance; its cleanup (async
+    cleanup awaited) runs when the view returns or raises, and sees the view's exception (it
+    cannot swallow it). The shared resources it depends on are used, never closed:
 
         class Container(containers.DeclarativeContainer):
             pool = providers.Resource(open_pool)
             unit_of_work = RequestResource(open_unit_of_work, pool=pool)
+            service = providers.Factory(Service, uow=unit_of_work)  # a new one per request
     """
 
 
-async def open_request_resource(
-    provider: RequestResource[Any], stack: AsyncExitStack, opened: dict[Any, Any]
-) -> Any:
-    """Open ``provider`` for one request on ``stack``; ``opened`` shares instances in a request."""
-    if provider.last_overriding is not None:
-        return await _value_of(provider, stack, opened)  # a fake stands in for it
-    if provider in opened:
-        return opened[provider]
-    args = [await _value_of(arg, stack, opened) for arg in provider.args]
-    kwargs = {name: await _value_of(arg, stack, opened) for name, arg in provider.kwargs.items()}
-    assert provider.provides is not None, f"{provider!r} provides nothing"
-    value = await _enter(provider.provides, args, kwargs, stack)
-    opened[provider] = value
+def is_async_request_resource(provider: providers.Provider[Any]) -> bool:
+    """Whether opening ``provider`` (a ``RequestResource``) needs to await, itself or below."""
+    if isinstance(provider, RequestResource) and is_async_declaration(provider.provides):
+        return True
+    return any(
+        is_async_request_resource(child)
+        for _, child in provider_children(provider)
+        if isinstance(child, RequestResource)
+    )
+
+
+#: The scope of the ``@inject`` call running in this context, if it has one.
+current_scope: contextvars.ContextVar[RequestScope | None] = contextvars.ContextVar(
+    "django_lifespan_di_request_scope", default=None
+)
+
+
+class RequestScope:
+    """The per-request resources of one ``@inject`` call: opened on first use, closed at the end."""
+
+    def __init__(self, name: str) -> None:
+        #: The decorated function whose call this is, for messages.
+        self.name = name
+        self._stack = AsyncExitStack()
+        self._opened: dict[int, Any] = {}
+        self.closed = False
+
+    async def open(self, provider: RequestResource[Any], *, sync_only: bool = False) -> Any:
+        """``provider``'s object for this call: opened once, closed with the scope.
+
+        ``sync_only``: a sync one, opened where no event loop runs (``run_now``).
+        """
+        if self.closed:
+            raise InjectionError(
+                f"{self.name} has returned: its per-request resources are closed, and a task "
+                f"it started cannot open new ones."
+            )
+        key = id(provider)
+        if key not in self._opened:
+            assert provider.provides is not None, "a RequestResource that provides nothing"
+            args = [await _value_of(arg) for arg in provider.args]
+            kwargs = {name: await _value_of(arg) for name, arg in provider.kwargs.items()}
+            value, closer = await open_declaration(
+                provider.provides, args, kwargs, run_inline, sync_only=sync_only
+            )
+            if closer is not None:
+                self._stack.push_async_exit(_exit_callback(closer))
+            self._opened[key] = value
+        return self._opened[key]
+
+    async def close(self, error: BaseException | None) -> None:
+        """Close every resource opened, newest first, each seeing ``error`` (the view's).
+
+        A cleanup can react to the view's exception (roll back) but not swallow it: it
+        propagates either way, in async and sync views alike.
+        """
+        self.closed = True
+        traceback = error.__traceback__ if error is not None else None
+        await self._stack.__aexit__(type(error) if error else None, error, traceback)
+
+
+async def _value_of(argument: Any) -> Any:
+    if not isinstance(argument, providers.Provider):
+        return argument
+    value = argument()
+    if hasattr(value, "__await__"):
+        return await value
     return value
 
 
-async def _value_of(arg: Any, stack: AsyncExitStack, opened: dict[Any, Any]) -> Any:
-    if isinstance(arg, RequestResource) and arg.last_overriding is None:
-        return await open_request_resource(arg, stack, opened)
-    if not isinstance(arg, providers.Provider):
-        return arg
-    value = arg()
-    return await value if inspect.isawaitable(value) else value
+def _exit_callback(closer: Closer) -> Any:
+    async def exit_(
+        exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        await closer(exc)
+        return False  # never swallow the view's exception
+
+    return exit_
 
 
-async def _enter(
-    factory: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], stack: AsyncExitStack
-) -> Any:
-    # The same shapes providers.Resource accepts, entered on the request's exit stack.
-    if inspect.isasyncgenfunction(factory):
-        return await stack.enter_async_context(asynccontextmanager(factory)(*args, **kwargs))
-    if inspect.isgeneratorfunction(factory):
-        return stack.enter_context(contextmanager(factory)(*args, **kwargs))
-    if isinstance(factory, type) and issubclass(factory, resources.AsyncResource):
-        async_resource = factory()
-        value = await async_resource.init(*args, **kwargs)
-        stack.push_async_callback(_async_shutdown, async_resource, value)
-        return value
-    if isinstance(factory, type) and issubclass(factory, resources.Resource):
-        sync_resource = factory()
-        value = sync_resource.init(*args, **kwargs)
-        stack.callback(sync_resource.shutdown, value)
-        return value
-    result: Any = factory(*args, **kwargs)
-    if hasattr(result, "__aenter__"):
-        return await stack.enter_async_context(result)
-    if hasattr(result, "__enter__"):
-        return stack.enter_context(result)
-    if inspect.isawaitable(result):
-        return await result
-    return result
+def open_in_current_scope(provider: RequestResource[Any], name: str) -> Any:
+    """What the runtime's guard of a ``RequestResource`` answers a call with.
+
+    An async one gives an awaitable, a sync one its object (always the same kind for one
+    provider: dependency-injector remembers whether a provider is async).
+    """
+    scope = current_scope.get()
+    if scope is None:
+        raise InjectionError(
+            f"The RequestResource {name} lives for one request, and no @inject call with a "
+            f"per-request parameter is running here. Inject it (or what is built on it) with "
+            f"Provide[...] into the view, task or function that uses it."
+        )
+    if is_async_request_resource(provider):
+        return scope.open(provider)
+    return run_now(scope.open(provider, sync_only=True), f"The sync RequestResource {name}")
 
 
-async def _async_shutdown(resource: resources.AsyncResource[Any], value: Any) -> None:
-    await resource.shutdown(value)
+def run_now(coroutine: Coroutine[Any, Any, T], what: str) -> T:
+    """Run ``coroutine`` to its end right here, as it never has to wait for the event loop.
+
+    For code written once as ``async def`` that, for sync shapes, never suspends (opening and
+    closing sync per-request resources): sync views run it without any event loop.
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    except WouldAwait:
+        pass
+    else:
+        coroutine.close()
+    raise InjectionError(
+        f"{what} awaits something (it returned an awaitable or an async context manager); "
+        f"declare it as async (an async generator, an `async def`, an AsyncResource) so it is "
+        f"opened on the event loop."
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
+
+if TYPE_CHECKING:
+    from django_lifespan_di.runtime import Runtime
 
 
 class LifespanState(dict[str, Any]):
@@ -14,8 +17,24 @@ class LifespanState(dict[str, Any]):
 
     The objects are shared by every request; keys a view adds stay in its own request.
     A missing key raises [``StateKeyError``][django_lifespan_di.StateKeyError] (a ``KeyError``)
-    listing the keys that are there.
+    listing the keys that are there. A lookup gets the same guards as ``@inject``: never after
+    shutdown, in a forked child, or on another event loop than the lifespan's
+    ([``EventLoopError``][django_lifespan_di.EventLoopError]).
     """
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        super().__init__(runtime.state if runtime is not None else ())
+        self._runtime = runtime
+
+    def __getitem__(self, key: str) -> Any:
+        if self._runtime is not None:
+            self._runtime.check_serving(f"request.state[{key!r}]")
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            return default
+        return self[key]
 
     def __missing__(self, key: str) -> Any:
         keys = ", ".join(map(repr, sorted(self))) or "none"

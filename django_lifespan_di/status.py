@@ -14,7 +14,8 @@ from typing import Literal, TypedDict
 
 from django.http import HttpRequest, JsonResponse
 
-from django_lifespan_di.runtime import ManagerUnit, Status, Unit, current_runtime, running_runtime
+from django_lifespan_di.registry import current_runtime, running_runtime
+from django_lifespan_di.units import Status, Unit
 
 Kind = Literal["resource", "manager"]
 
@@ -39,7 +40,8 @@ class ResourceStatus:
     kind: Kind
     """``"resource"`` or ``"manager"``."""
     status: Status
-    """``pending``, ``starting``, ``ready``, ``failed``, ``closing`` or ``closed``."""
+    """``pending``, ``starting``, ``ready``, ``failed``, ``closing``, ``closed`` or ``abandoned``
+    (a start or shutdown that ignored cancellation after its timeout)."""
     since: datetime
     """When it entered ``status`` (UTC)."""
     startup_ms: float | None
@@ -52,7 +54,7 @@ class ResourceStatus:
         """A snapshot of ``unit`` (a ``Unit``) as it is now."""
         return cls(
             name=unit.name,
-            kind="manager" if isinstance(unit, ManagerUnit) else "resource",
+            kind=unit.kind,
             status=unit.status,
             since=datetime.fromtimestamp(unit.since, tz=timezone.utc),
             startup_ms=None if unit.startup_seconds is None else unit.startup_seconds * 1000,

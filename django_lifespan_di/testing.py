@@ -14,14 +14,19 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from dependency_injector import providers
-from dependency_injector.wiring import ProvidersMap
 
-from django_lifespan_di.exceptions import LifespanError
-from django_lifespan_di.runtime import Runtime, lifespan, running_runtime
+from django_lifespan_di._internals import live_provider
+from django_lifespan_di.asgi import Receive, Scope, Send
+from django_lifespan_di.exceptions import InjectionError, LifespanError
+from django_lifespan_di.naming import dotted_name, provider_name
+from django_lifespan_di.registry import current_runtime, running_runtime
+from django_lifespan_di.runtime import Runtime, lifespan
 
-__all__ = ["LifespanTestMixin", "lifespan", "override_providers"]
+__all__ = ["LifespanTestMixin", "lifespan", "override_providers", "with_lifespan_state"]
 
 T = TypeVar("T")
+#: An ASGI 3 application.
+ASGIApplication = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class override_providers:
@@ -35,7 +40,10 @@ class override_providers:
       overridden ``Resource`` is not started and the fake is not shut down, unless the fake is
       itself a ``Resource``, which is then started and shut down in its place;
     - while a lifespan runs on this event loop, the live container is overridden too, and the
-      ``@inject`` caches are cleared, so the very next call sees the fake.
+      ``@inject`` plans are forgotten, so the very next call sees the fake.
+
+    Blocks may end in any order (nested, interleaved, in concurrent tasks): leaving one removes
+    exactly its own replacement and keeps the others'. One object is entered once at a time.
 
     Use ``async with`` when the replacement is a ``Resource`` that may be opened while the
     lifespan runs: leaving the block then awaits its shutdown (dependency-injector would leak
@@ -44,14 +52,14 @@ class override_providers:
 
     def __init__(self, provider: providers.Provider[Any], replacement: Any) -> None:
         if not isinstance(provider, providers.Provider):
-            raise TypeError(
+            raise InjectionError(
                 f"override_providers() overrides a provider (e.g. Container.http_client), "
-                f"not {provider!r}."
+                f"not {dotted_name(provider)}."
             )
         if isinstance(provider, providers.ConfigurationOption):
             # dependency-injector writes such an override into the configuration for good:
             # it has no way to undo it.
-            raise TypeError(
+            raise InjectionError(
                 f"override_providers() cannot override the configuration option "
                 f"{provider.get_name()!r}: dependency-injector cannot undo that. Override the "
                 f"whole configuration instead, e.g. override_providers(Container.config, "
@@ -65,8 +73,15 @@ class override_providers:
         )
         self._targets: list[providers.Provider[Any]] = []
         self._runtime: Runtime | None = None
+        self._entered = False
 
     def __enter__(self) -> providers.Provider[Any]:
+        if self._entered:
+            raise LifespanError(
+                f"This override_providers({provider_name(self.provider)}, ...) is already in "
+                f"effect; make a new one for a nested block."
+            )
+        self._entered = True
         self._runtime = running_runtime()
         self._targets = [self.provider, *self._live_counterparts()]
         for target in self._targets:
@@ -80,14 +95,13 @@ class override_providers:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        pending = self._reset()
-        if pending is not None:
-            if inspect.iscoroutine(pending):
-                pending.close()
+        # dependency-injector's async shutdown is a compiled coroutine, which dropping unawaited
+        # does not warn about: nothing to close here, only the user to tell.
+        if self._reset() is not None:
             raise LifespanError(
-                f"The replacement {self.replacement!r} of {self.provider!r} is an async "
-                f"Resource that was opened during the block; use `async with "
-                f"override_providers(...)` so its shutdown is awaited."
+                f"The replacement of {provider_name(self.provider)} is an async Resource that "
+                f"was opened during the block; use `async with override_providers(...)` so its "
+                f"shutdown is awaited."
             )
 
     async def __aenter__(self) -> providers.Provider[Any]:
@@ -111,7 +125,7 @@ class override_providers:
             own: list[providers.Provider[Any]] = list(instance.traverse())
             if any(self.provider is provider for provider in own):
                 return []  # the live provider itself was given
-            counterpart = ProvidersMap(instance).resolve_provider(self.provider, None)
+            counterpart = live_provider(instance, self.provider)
             if counterpart is not None:
                 live.append(counterpart)
         return live
@@ -121,9 +135,10 @@ class override_providers:
 
         Returns the shutdown still to await, for an async Resource.
         """
-        for target in reversed(self._targets):
-            target.reset_last_overriding()
+        for target in self._targets:
+            remove_override(target, self.replacement)
         self._targets = []
+        self._entered = False
         self._changed()
         if isinstance(self.replacement, providers.Resource) and self.replacement.initialized:
             result = self.replacement.shutdown()
@@ -133,7 +148,27 @@ class override_providers:
 
     def _changed(self) -> None:
         if self._runtime is not None:
-            self._runtime.bindings.clear()
+            self._runtime.providers_changed()
+
+
+def remove_override(
+    provider: providers.Provider[Any], replacement: providers.Provider[Any]
+) -> None:
+    """Remove ``replacement`` from ``provider``'s overrides, wherever it is in the stack.
+
+    dependency-injector can only drop the last override; dropping one in the middle means
+    resetting them all and putting the others back, in order (the runtime's guards included).
+    """
+    stack = list(provider.overridden)
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index] is replacement:
+            del stack[index]
+            break
+    else:
+        return
+    provider.reset_override()
+    for overriding in stack:
+        provider.override(overriding)
 
 
 class LifespanTestMixin:
@@ -168,3 +203,30 @@ def _in_lifespan(
             return await test(self, *args, **kwargs)
 
     return run
+
+
+class with_lifespan_state:
+    """``application`` with the running lifespan's state in each scope, as ASGI servers give it.
+
+    For Channels' ``WebsocketCommunicator`` (or asgiref's ``ApplicationCommunicator``), which
+    calls the application directly: there is no server, so no ``scope["state"]``. Each scope
+    gets a shallow copy of the state of the lifespan running on the test's event loop (the
+    ``lifespan`` fixture, or ``async with lifespan():``), so a consumer reading
+    ``self.scope["state"]["http_client"]`` gets the live object; keys it adds stay in its own
+    connection. A scope that already has a ``state`` (from a real server) is left alone.
+
+        communicator = WebsocketCommunicator(with_lifespan_state(application), "/ws/chat/")
+
+    Raises [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when the connection
+    starts if no lifespan runs on that loop.
+    """
+
+    def __init__(self, application: ASGIApplication) -> None:
+        self.application = application
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and "state" not in scope:
+            runtime = current_runtime()
+            runtime.check_accepting("with_lifespan_state()")
+            scope = {**scope, "state": dict(runtime.state)}
+        await self.application(scope, receive, send)

@@ -9,7 +9,7 @@ import pytest
 from asgiref import testing as asgiref_testing
 from django.core.handlers.asgi import ASGIHandler
 
-from django_lifespan_di import ShutdownError, StartupError
+from django_lifespan_di import LifespanError, ShutdownError, StartupError
 from django_lifespan_di.asgi import LifespanApplication, Message, Scope, get_asgi_application
 from tests.project import journal
 
@@ -197,3 +197,33 @@ async def test_a_websocket_gets_djangos_own_behaviour() -> None:
     assert type(our_error) is type(django_error) is ValueError
     assert str(our_error) == str(django_error)
     assert "not websocket" in str(our_error)
+
+
+# -- messages out of order -------------------------------------------------------------------
+
+
+async def test_a_shutdown_sent_first_fails_the_startup_and_opens_nothing() -> None:
+    communicator = ApplicationCommunicator(get_asgi_application(), lifespan_scope())
+    message = await stop(communicator)
+    assert message["type"] == "lifespan.startup.failed"
+    assert (
+        "The server sent 'lifespan.shutdown' where the ASGI lifespan protocol has "
+        "'lifespan.startup'; nothing was left open." in message["message"]
+    )
+    assert journal.EVENTS == []
+    with pytest.raises(LifespanError):
+        await communicator.wait(RECEIVE_TIMEOUT)
+
+
+async def test_a_second_startup_fails_the_shutdown_and_closes_everything() -> None:
+    communicator = ApplicationCommunicator(get_asgi_application(), lifespan_scope())
+    assert await start(communicator) == {"type": "lifespan.startup.complete"}
+    message = await start(communicator)
+    assert message["type"] == "lifespan.shutdown.failed"
+    assert (
+        "The server sent 'lifespan.startup' where the ASGI lifespan protocol has "
+        in (message["message"])
+    )
+    assert set(journaled("close")) == RESOURCES
+    with pytest.raises(LifespanError):
+        await communicator.wait(RECEIVE_TIMEOUT)

@@ -1,5 +1,5 @@
-"""The examples of docs/guides/commands.md: a command, a script and a sync worker, each opening
-and closing the shared client exactly once, against an in-process inventory service."""
+"""The command, script and worker examples of docs/guides/processes.md, each opening and closing
+the shared client exactly once, against an in-process inventory service."""
 
 from __future__ import annotations
 
@@ -63,23 +63,22 @@ async def test_the_script_runs_with_the_client_open(
 
 
 def test_a_sync_worker_uses_the_client_on_its_loop(client_events: list[str]) -> None:
-    background = worker.BackgroundLifespan()
-    background.start()
+    worker.on_worker_start()
     try:
         assert [worker.stock_level("A-1"), worker.stock_level("B-2")] == [7, 0]
         assert client_events == ["open"]
     finally:
-        background.stop()
+        worker.on_worker_stop()
     assert client_events == ["open", "close"]
 
 
 def test_a_worker_whose_startup_fails_raises_it(client_events: list[str]) -> None:
     async def refuse() -> AsyncIterator[httpx.AsyncClient]:
         raise httpx.ConnectError("inventory service down")
-        yield  # an async generator
+        yield  # type: ignore[unreachable]  # an async generator
 
     with (
         override_providers(Container.inventory_client, providers.Resource(refuse)),
         pytest.raises(StartupError, match=r"Container\.inventory_client failed to start"),
     ):
-        worker.BackgroundLifespan().start()
+        worker.on_worker_start()

@@ -111,15 +111,13 @@ def synchronous() -> Iterator[None]:
         ),
         (
             yields_a_list,
-            "tests.test_docs_context_managers.yields_a_list failed to start: TypeError: "
-            "lifespan manager tests.test_docs_context_managers.yields_a_list yielded list "
-            "['geocoder']; it must yield a mapping of state keys to objects, or None.",
+            "tests.test_docs_context_managers.yields_a_list failed to start: the lifespan "
+            "manager yielded a list; it must yield a mapping of state keys to objects, or None.",
         ),
         (
             synchronous,
-            "tests.test_docs_context_managers.synchronous failed to start: TypeError: "
-            "lifespan manager tests.test_docs_context_managers.synchronous returned "
-            "<contextlib._GeneratorContextManager object at",
+            "tests.test_docs_context_managers.synchronous failed to start: the lifespan "
+            "manager returned a _GeneratorContextManager, not an async context manager.",
         ),
     ],
     ids=["collision", "bad-yield", "sync-context-manager"],

@@ -71,3 +71,20 @@ def test_under_strict_mode_unmarked_async_tests_fail_as_the_guide_says(
     # The four pytest tests are async and unmarked; the unittest ones run under the mixin.
     result.assert_outcomes(passed=2, failed=4)
     result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+
+
+SESSION_EXAMPLE = EXAMPLE / "session"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"], ids=["one-process", "xdist"])
+def test_the_session_example_passes_with_its_configuration(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    pytester.makepyprojecttoml(section(SESSION_EXAMPLE / "pytest.toml", "config"))
+    for path in (SESSION_EXAMPLE / "conftest.py", SESSION_EXAMPLE / "test_forecast_session.py"):
+        pytester.makepyfile(**{path.stem: path.read_text(encoding="utf-8")})
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", workers)
+    result.assert_outcomes(passed=3)
+    result.stdout.no_fnmatch_line("*Warning*")

@@ -14,12 +14,15 @@ from asgiref.sync import sync_to_async
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.core.checks import run_checks
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import AsyncClient, AsyncRequestFactory, override_settings
 from django.urls import path
+from django.urls import resolve as resolve_url
 
 from django_lifespan_di import (
+    EventLoopError,
     InjectionError,
     LifespanNotRunning,
     Provide,
@@ -31,6 +34,8 @@ from django_lifespan_di import (
 )
 from tests.project import injected_views, journal
 from tests.project.containers import Container, Tracked
+from tests.support.url_values import report_view
+from tests.test_runtime import make_runtime
 
 INJECTED_URLS = [
     "/inject/async/bob/",
@@ -97,14 +102,16 @@ async def test_explicit_arguments_win_over_injection(state: dict[str, Any]) -> N
     fake = Tracked("fake")
     by_keyword = await injected_views.async_view(request, name="x", client=fake)  # type: ignore[call-arg]
     assert ids(_json(by_keyword))["client"] == id(fake)
-    by_position = await injected_views.async_view(request, "x", fake)
-    assert ids(_json(by_position)) == {"client": id(state["http_client"]), "cache": id(fake)}
+    # Positionally, a value fills only the parameters callers see (a URL's unnamed groups
+    # never fill an injected one).
+    with pytest.raises(TypeError, match=r"async_view\(\): too many positional arguments"):
+        await injected_views.async_view(request, "x", fake)
 
 
 async def test_with_every_injected_argument_passed_no_lifespan_is_needed() -> None:
     request = AsyncRequestFactory().get("/")
     fakes = {"cache": Tracked("fake cache"), "client": Tracked("fake client")}
-    response = await injected_views.async_view(request, "x", greeting="hi", **fakes)
+    response = await injected_views.async_view(request, name="x", greeting="hi", **fakes)
     assert _json(response)["greeting"] == "hi"
     assert ids(_json(response)) == {name: id(fake) for name, fake in fakes.items()}
 
@@ -114,8 +121,8 @@ async def test_with_every_injected_argument_passed_no_lifespan_is_needed() -> No
 
     assert sync_report(request, client=fakes["client"]) == "fake client"
     # One missing: it would have to come from the lifespan, which does not run.
-    with pytest.raises(LifespanNotRunning, match=r"async_view needs cache, client, greeting"):
-        await injected_views.async_view(request, "x", **fakes)  # type: ignore[arg-type]
+    with pytest.raises(LifespanNotRunning, match=r"async_view needs greeting from the lifespan"):
+        await injected_views.async_view(request, name="x", **fakes)  # type: ignore[arg-type]
 
 
 async def test_a_request_resource_is_opened_and_closed_per_request(
@@ -170,7 +177,7 @@ async def test_without_a_lifespan_the_error_names_the_view_and_the_causes() -> N
         await injected_views.async_view(AsyncRequestFactory().get("/"), name="x")  # type: ignore[call-arg]
     message = str(raised.value)
     assert "tests.project.injected_views.async_view needs cache, client, greeting" in message
-    assert "runserver" in message
+    assert "django_lifespan_di.wsgi.get_wsgi_application()" in message
     assert "lifespan()" in message
 
 
@@ -275,7 +282,11 @@ def test_checks_report_bad_markers() -> None:
 
     # Judged as the project's views: defined in the package of ROOT_URLCONF ("tests").
     with override_settings(ROOT_URLCONF=__name__):
-        found = {message.id: message.msg for message in run_checks(tags=["urls"])}
+        found = {
+            message.id: message.msg
+            for message in run_checks(tags=["urls"])
+            if str(message.obj).startswith(f"{__name__}.")
+        }
     assert "typo" in found["django_lifespan_di.E101"]
     assert "elsewhere" in found["django_lifespan_di.E102"]
     # Not judged where they are neither routed nor in an installed app or the URLconf's
@@ -296,7 +307,7 @@ urlpatterns = [path("items/<str:cache>/", colliding_view)]
 
 @override_settings(ROOT_URLCONF=__name__)
 def test_checks_report_an_injected_name_that_is_also_a_url_kwarg() -> None:
-    [error] = run_checks(tags=["urls"])
+    [error] = [e for e in run_checks(tags=["urls"]) if e.id == "django_lifespan_di.E103"]
     assert error.id == "django_lifespan_di.E103"
     assert "colliding_view: injected parameter 'cache'" in error.msg
     assert "items/<str:cache>/" in error.msg
@@ -363,10 +374,11 @@ def test_the_test_project_passes_the_checks() -> None:
 # -- sync code and the lifespan loop -----------------------------------------------------------
 
 
-async def test_sync_view_needing_the_loop_refuses_to_block_it(state: dict[str, Any]) -> None:
+async def test_a_factory_on_live_resources_is_a_sync_call_anywhere(state: dict[str, Any]) -> None:
+    # The live resources answer with their objects, so a factory built on an async client is
+    # served in the calling thread, even on the event loop itself.
     request = AsyncRequestFactory().get("/")
-    with pytest.raises(RuntimeError, match="sync_factory_view must wait for the lifespan"):
-        injected_views.sync_factory_view(request)
+    assert injected_views.sync_factory_view(request).status_code == 200
     response = await sync_to_async(injected_views.sync_factory_view)(request)
     assert response.status_code == 200
 
@@ -405,12 +417,148 @@ async def test_resolve_gives_typed_live_values(state: dict[str, Any]) -> None:
     client: Tracked = resolve(Container.http_client)  # mypy checks this assignment
     assert client is state["http_client"]
     assert resolve(Container.config.greeting) == "hello"
-    with pytest.raises(InjectionError, match="gives an awaitable"):
-        resolve(Container.service)
-    with pytest.raises(InjectionError, match="RequestResource lives for one request"):
-        resolve(Container.unit_of_work)
+    service = resolve(Container.service)  # a factory on a live async resource: a plain call
+    assert service.client is state["http_client"]
+    with pytest.raises(InjectionError, match="no @inject call with a per-request parameter"):
+        resolve(Container.unit_of_work)  # outside an @inject call: no request to own it
 
 
 def test_resolve_without_a_lifespan() -> None:
     with pytest.raises(LifespanNotRunning):
         resolve(Container.http_client)
+
+
+# -- sync views never hang ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "url", ["/inject/sync-orm/", "/inject/sync-orm-unit-of-work/", "/inject/async-orm/"]
+)
+async def test_sync_views_reach_the_async_orm_through_the_lifespan_loop(
+    state: dict[str, Any], url: str
+) -> None:
+    # The sync views run in a worker thread that waits for the lifespan's loop; the ORM's
+    # thread-sensitive work must come back to that very thread instead of deadlocking.
+    await sync_to_async(User.objects.create)(username="ada")
+    response = await asyncio.wait_for(AsyncClient().get(url), timeout=10)
+    assert response.status_code == 200, response.content
+    assert response.json()["users"] == 1
+
+
+# -- no value from a URL lands in an injected parameter -----------------------------------------
+
+
+@override_settings(ROOT_URLCONF="tests.support.url_values")
+async def test_a_url_value_never_fills_an_injected_parameter(state: dict[str, Any]) -> None:
+    client = AsyncClient(raise_request_exception=True)
+    with pytest.raises(TypeError, match=r"report_view\(\): too many positional arguments"):
+        await client.get("/report/http:/%2F%2Fattacker.example/")
+    with pytest.raises(InjectionError, match=r"the URL passes 'upstream', which the view injects"):
+        await client.get("/named/attacker.example/")
+    # Called directly, an explicit keyword still wins (unit tests pass fakes that way).
+    direct = await report_view(AsyncRequestFactory().get("/"), upstream="fake")
+    assert _json(direct) == {"upstream": "fake"}
+
+
+@override_settings(ROOT_URLCONF="tests.support.url_values")
+def test_the_checks_report_urls_that_would_fill_injected_parameters() -> None:
+    errors = [
+        message.msg
+        for message in run_checks(tags=["urls"])
+        if message.id == "django_lifespan_di.E103" and "report_view" in str(message.obj)
+    ]
+    assert len(errors) == 2
+    assert any("passes 1 positional value(s) (unnamed groups)" in error for error in errors)
+    assert any(
+        "injected parameter 'upstream' is also a keyword argument" in error for error in errors
+    )
+
+
+# -- the per-call path binds as the full path does -------------------------------------------
+
+
+@inject
+async def positional_after_injected(
+    first: str, client: Tracked = Provide[Container.http_client], second: str = "default"
+) -> tuple[str, Tracked, str]:
+    return first, client, second
+
+
+async def test_the_per_call_path_binds_arguments_as_the_full_path(
+    state: dict[str, Any],
+) -> None:
+    client = state["http_client"]
+    spec = positional_after_injected.__lifespan_di_spec__  # type: ignore[attr-defined]
+    assert await positional_after_injected("a") == ("a", client, "default")
+    assert spec.ready is not None  # from here on, calls take the per-call path
+    assert await positional_after_injected("a", second="b") == ("a", client, "b")
+    # A positional value after the injected parameter fills the next visible one.
+    # (mypy reads the declared signature, in which "b" would be the client.)
+    assert await positional_after_injected("a", "b") == ("a", client, "b")  # type: ignore[arg-type]
+    fake = Tracked("fake")
+    assert await positional_after_injected("a", client=fake) == ("a", fake, "default")
+
+
+async def test_an_explicit_argument_beside_the_url_values_is_not_refused(
+    state: dict[str, Any],
+) -> None:
+    request = AsyncRequestFactory().get("/inject/async/bob/")
+    request.resolver_match = resolve_url("/inject/async/bob/")
+    fake = Tracked("fake cache")
+    response = await injected_views.async_view(request, name="bob", cache=fake)
+    assert _json(response)["cache"]["name"] == "fake cache"
+
+
+# -- sync code never gets an awaitable -------------------------------------------------------
+
+
+async def make_token() -> str:
+    return "token"  # pragma: no cover  (never awaited: refused and closed)
+
+
+class NotACoroutine:
+    """An awaitable that is not a coroutine (a Future-like object)."""
+
+    def __await__(self) -> Iterator[None]:
+        yield  # pragma: no cover  (never awaited)
+
+
+class HiddenAwaitablesContainer(containers.DeclarativeContainer):
+    # Plain callables, so nothing says before the call that they give awaitables.
+    coroutine = providers.Callable(lambda: make_token())
+    awaitable = providers.Callable(NotACoroutine)
+
+
+@inject
+def sync_with_a_coroutine(value: Any = Provide[HiddenAwaitablesContainer.coroutine]) -> Any:
+    return value  # pragma: no cover  (never called: refused)
+
+
+@inject
+def sync_with_an_awaitable(value: Any = Provide[HiddenAwaitablesContainer.awaitable]) -> Any:
+    return value  # pragma: no cover  (never called: refused)
+
+
+@pytest.mark.parametrize("function", [sync_with_a_coroutine, sync_with_an_awaitable])
+async def test_a_provider_that_gives_an_awaitable_to_sync_code_is_refused(function: Any) -> None:
+    runtime = make_runtime(HiddenAwaitablesContainer)
+    await runtime.start()
+    try:
+        with pytest.raises(InjectionError, match="gives an awaitable, which sync code cannot"):
+            await sync_to_async(function)()
+    finally:
+        await runtime.stop()
+
+
+def test_run_in_lifespan_loop_on_an_idle_loop_says_so() -> None:
+    # A lifespan started with run_until_complete(): its loop is not running afterwards.
+    loop = asyncio.new_event_loop()
+    runtime = make_runtime(Container)
+    loop.run_until_complete(runtime.start())
+    try:
+        with pytest.raises(EventLoopError, match="which is not running"):
+            run_in_lifespan_loop(asyncio.sleep, 0)
+    finally:
+        loop.run_until_complete(runtime.stop())
+        loop.close()

@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 
 from django_lifespan_di import lifespan, register_lifespan_manager
+from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.managers import (
     LifespanManager,
     registered_managers,
@@ -93,12 +94,12 @@ def test_a_context_manager_instead_of_its_factory_is_refused_with_the_fix() -> N
     # accepted, it would fail only at startup, with a TypeError about a missing `func`.
     entered_once = greeting_manager()
     before = registered_managers()
-    with pytest.raises(TypeError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         register_lifespan_manager(context_manager=entered_once)  # type: ignore[arg-type]
     assert str(caught.value) == (
-        f"register_lifespan_manager(context_manager=...) got the async context manager "
-        f"{entered_once!r}; pass the function that makes one (`my_manager`, not "
-        f"`my_manager()`): every lifespan enters a new one."
+        "register_lifespan_manager(context_manager=...) got the async context manager a "
+        "contextlib._AsyncGeneratorContextManager instance; pass the function that makes one "
+        "(`my_manager`, not `my_manager()`): every lifespan enters a new one."
     )
     assert registered_managers() == before
 
@@ -109,11 +110,11 @@ def test_a_context_manager_instead_of_its_factory_is_refused_with_the_fix() -> N
     ids=["dotted path", "None"],
 )
 def test_a_non_callable_is_refused_with_the_fix(not_callable: object) -> None:
-    with pytest.raises(TypeError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         register_lifespan_manager(context_manager=not_callable)  # type: ignore[arg-type]
     assert str(caught.value) == (
         "register_lifespan_manager(context_manager=...) needs a callable that returns an async "
         "context manager (e.g. an @asynccontextmanager function), got "
-        f"{not_callable!r}."
+        f"a builtins.{type(not_callable).__name__} instance."
     )
     assert not_callable not in registered_managers()

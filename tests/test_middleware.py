@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any
 
 import pytest
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.test import AsyncClient, Client, override_settings
+from django.test import AsyncClient, Client, RequestFactory, override_settings
 
-from django_lifespan_di import LifespanNotRunning, StateKeyError
+from django_lifespan_di import (
+    EventLoopError,
+    LifespanNotRunning,
+    ShutdownError,
+    StateKeyError,
+    lifespan,
+)
 from django_lifespan_di import middleware as middleware_module
-from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware
-from django_lifespan_di.runtime import NOT_RUNNING_CAUSES
+from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware, request_state
+from django_lifespan_di.registry import NOT_RUNNING_CAUSES
+from tests.project import journal
 
 RESOURCES = ["cache", "database", "http_client", "reporter"]
 
@@ -41,7 +51,7 @@ async def test_the_sync_chain_sees_the_lifespan_state(lifespan: dict[str, Any]) 
     # The sync Client runs Django's sync middleware chain; in a worker thread, like a sync
     # view under an ASGI server.
     response = await sync_to_async(Client().get)("/sync-state/")
-    assert response.json() == {"keys": RESOURCES, "cache": "cache"}
+    assert response.json() == {"keys": RESOURCES, "cache": "cache", "pid": os.getpid()}
 
 
 @engine_urls
@@ -66,6 +76,39 @@ async def test_a_missing_key_lists_the_keys_there_are(lifespan_client: AsyncClie
         "container, a lifespan manager's keys under the names it yields."
     )
     assert isinstance(caught.value, KeyError)
+
+
+async def slow_request_in_flight(client: AsyncClient, seconds: float) -> asyncio.Task[Any]:
+    """A request to the slow view (it holds request.state), once the view runs."""
+    request = asyncio.create_task(client.get(f"/slow/?seconds={seconds}"))
+    while "slow request started" not in journal.EVENTS:  # noqa: ASYNC110  (a plain list)
+        await asyncio.sleep(0.01)
+    return request
+
+
+async def test_shutdown_waits_for_the_requests_the_middleware_serves() -> None:
+    async with lifespan():
+        request = await slow_request_in_flight(AsyncClient(), 0.3)
+    assert request.done()
+    assert (await request).json()["closed"] is False
+    used = journal.EVENTS.index("slow request used http_client closed=False")
+    assert used < journal.EVENTS.index("close http_client"), journal.EVENTS
+
+
+async def test_a_request_that_outlasts_the_shutdown_timeout_is_named() -> None:
+    with (
+        override_settings(LIFESPAN_DI={**settings.LIFESPAN_DI, "SHUTDOWN_TIMEOUT": 0.2}),
+        pytest.raises(ShutdownError) as caught,
+    ):
+        async with lifespan():
+            request = await slow_request_in_flight(AsyncClient(), 1.0)
+    assert (await request).json()["closed"] is True  # closed under it, as the error says
+    [(name, error)] = caught.value.failures
+    assert name == "a request served with LifespanStateMiddleware"
+    assert str(error) == (
+        "the in-flight call a request served with LifespanStateMiddleware did not finish "
+        "within LIFESPAN_DI['SHUTDOWN_TIMEOUT'] = 0.2 s; the resources were closed under it"
+    )
 
 
 # -- without a lifespan -----------------------------------------------------------------------
@@ -163,3 +206,29 @@ def test_a_request_the_middleware_has_not_seen_has_no_state() -> None:
     assert getattr(request, "state", None) is None
     request.state = {"set": "by the middleware"}  # type: ignore[attr-defined]
     assert request.state == {"set": "by the middleware"}  # type: ignore[attr-defined]
+
+
+def test_request_state_on_another_event_loop_says_so_like_inject() -> None:
+    # What pytest-django's live_server does with the async `lifespan` fixture: the view runs on
+    # a loop of its own (async_to_sync in the server's thread), not the lifespan's.
+    async def lifespan_then_elsewhere() -> str:
+        async with lifespan():
+            state = request_state(RequestFactory().get("/"))[0]
+            state_on_loop = state["http_client"]
+            assert state_on_loop.name == "http_client"
+
+            def elsewhere() -> str:
+                async def read() -> str:
+                    try:
+                        state["http_client"]
+                    except EventLoopError as exc:
+                        return str(exc)
+                    return "handed out"
+
+                return asyncio.run(read())
+
+            return await asyncio.to_thread(elsewhere)
+
+    message = asyncio.run(lifespan_then_elsewhere())
+    assert message.startswith("request.state['http_client'] cannot be used here. The lifespan")
+    assert "run_in_lifespan_loop()" in message

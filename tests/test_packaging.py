@@ -99,8 +99,8 @@ def package_files() -> set[str]:
     """The package's files in the checkout, as paths inside a distribution."""
     return {
         path.relative_to(ROOT).as_posix()
-        for path in (ROOT / PACKAGE).iterdir()
-        if path.suffix == ".py" or path.name == "py.typed"
+        for path in (ROOT / PACKAGE).rglob("*")
+        if (path.suffix == ".py" or path.name == "py.typed") and "__pycache__" not in path.parts
     }
 
 

@@ -212,3 +212,21 @@ def test_pre_commit_accepts_its_configuration() -> None:
         capture_output=True,
         timeout=60,
     )
+
+
+def test_the_contributing_map_lists_every_module_of_the_package() -> None:
+    layout = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    package = ROOT / "django_lifespan_di"
+    modules = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py" and "__pycache__" not in path.parts
+    }
+    # A module may be named by any tail of its path (`commands/runserver.py` under `management/`).
+    mentioned = set(re.findall(r"`([\w/]+\.py)`", layout))
+    missing = sorted(
+        module
+        for module in modules
+        if not any(module == name or module.endswith(f"/{name}") for name in mentioned)
+    )
+    assert not missing, f"CONTRIBUTING.md's Layout does not mention {missing}"

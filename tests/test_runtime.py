@@ -15,6 +15,7 @@ from dependency_injector import containers, providers
 from django.test import override_settings
 
 from django_lifespan_di import (
+    ConfigurationError,
     LifespanNotRunning,
     ShutdownError,
     StartupError,
@@ -22,7 +23,8 @@ from django_lifespan_di import (
     lifespan,
 )
 from django_lifespan_di.managers import LifespanManager
-from django_lifespan_di.runtime import Runtime, running_runtime
+from django_lifespan_di.registry import running_runtime
+from django_lifespan_di.runtime import Runtime
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Tracked
@@ -62,6 +64,11 @@ def make_runtime(
     )
 
 
+def is_closed(client: httpx.AsyncClient) -> bool:
+    """Read anew each time (mypy would keep what an earlier assert narrowed it to)."""
+    return client.is_closed
+
+
 def journaled(kind: str) -> list[str]:
     """The names the journal recorded ``<kind> <name>`` for, in order."""
     return [event.split(" ", 1)[1] for event in journal.EVENTS if event.split(" ", 1)[0] == kind]
@@ -84,7 +91,7 @@ async def test_every_resource_style_starts_and_stops() -> None:
         assert not state[name].closed
     client = state["http_client"]
     assert isinstance(client, httpx.AsyncClient)
-    assert not client.is_closed
+    assert not is_closed(client)
     assert sorted(journaled("open")) == sorted(
         [*JOURNALED_STYLES, "plain_function", "coroutine_function"]
     )
@@ -94,7 +101,7 @@ async def test_every_resource_style_starts_and_stops() -> None:
     assert sorted(journaled("close")) == sorted(JOURNALED_STYLES)
     for name in JOURNALED_STYLES:
         assert state[name].closed, name
-    assert client.is_closed
+    assert is_closed(client)
     assert {unit.status for unit in runtime.units} == {"closed"}
 
 
@@ -105,11 +112,12 @@ def test_the_graph_follows_dependencies_through_factories() -> None:
     runtime = make_runtime(ChainContainer)
     depends_on = {unit.name: {dep.name for dep in unit.depends_on} for unit in runtime.units}
     assert list(depends_on) == [f"ChainContainer.{name}" for name in CHAIN]  # as declared
+    # Each resource's direct dependencies, through the factory between middle and last.
     assert depends_on == {
         "ChainContainer.first": set(),
         "ChainContainer.sibling": set(),
         "ChainContainer.middle": {"ChainContainer.first"},
-        "ChainContainer.last": {"ChainContainer.middle", "ChainContainer.first"},
+        "ChainContainer.last": {"ChainContainer.middle"},
     }
 
 
@@ -182,11 +190,11 @@ async def test_a_sibling_still_starting_is_cancelled(monkeypatch: pytest.MonkeyP
     assert journaled("open") == journaled("close") == []
 
 
-async def test_a_sibling_that_opens_as_it_is_cancelled_is_closed(
+async def test_a_sibling_cancelled_around_its_opening_is_closed_once_if_it_opened(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The racer opens `steps` loop iterations after it begins: over this range it opens
-    # before the trigger's failure cancels it, just as that failure cancels it, or never.
+    # before the trigger's failure cancels it, or is cancelled while opening.
     monkeypatch.setenv("LIFESPAN_DI_TEST_FAIL_START", "trigger")
     outcomes = set()
     for steps in range(8):
@@ -195,20 +203,13 @@ async def test_a_sibling_that_opens_as_it_is_cancelled_is_closed(
             runtime = make_runtime(RaceContainer)
             with pytest.raises(StartupError, match=r"^RaceContainer\.trigger failed to start"):
                 await runtime.start()
-        (racer,) = (unit for unit in runtime.units if unit.name == "RaceContainer.racer")
         assert journaled("close") == journaled("open"), steps
-        if not journaled("open"):
+        if journaled("open"):
+            outcomes.add("opened before the failure")
+        else:
             assert journaled("cancelled") == ["racer"], steps
             outcomes.add("cancelled while opening")
-        elif isinstance(racer.error, asyncio.CancelledError):
-            outcomes.add("opened as it was cancelled")
-        else:
-            outcomes.add("opened before the failure")
-    assert outcomes == {
-        "cancelled while opening",
-        "opened as it was cancelled",
-        "opened before the failure",
-    }
+    assert outcomes == {"cancelled while opening", "opened before the failure"}
 
 
 async def test_a_failed_startup_leaves_no_task_exception_unretrieved(
@@ -314,9 +315,8 @@ async def test_a_manager_yielding_no_mapping_is_refused_and_exited() -> None:
         await make_runtime(ChainContainer, managers=[list_manager]).start()
 
     assert str(caught.value) == (
-        "tests.support.engine_containers.list_manager failed to start: TypeError: lifespan manager "
-        "tests.support.engine_containers.list_manager yielded list ['greeting', 'hello']; it must "
-        "yield a mapping of state keys to objects, or None."
+        "tests.support.engine_containers.list_manager failed to start: the lifespan manager "
+        "yielded a list; it must yield a mapping of state keys to objects, or None."
     )
     assert journaled("exit") == ["list_manager"]
     assert sorted(journaled("close")) == sorted(CHAIN)
@@ -335,7 +335,7 @@ async def test_a_manager_returning_no_async_context_manager_is_refused(
         await make_runtime(ChainContainer, managers=[factory]).start()
 
     assert caught.value.culprit == name
-    assert f"TypeError: lifespan manager {name} returned " in str(caught.value)
+    assert str(caught.value).startswith(f"{name} failed to start: the lifespan manager returned a")
     assert str(caught.value).endswith(
         "not an async context manager. Decorate it with @contextlib.asynccontextmanager."
     )
@@ -485,8 +485,8 @@ def test_get_container_outside_a_lifespan_says_why() -> None:
 async def test_get_container_gives_the_live_instance_of_a_configured_class_only() -> None:
     with lifespan_settings("tests.support.engine_containers.ChainContainer"):
         async with lifespan() as state:
-            assert await get_container(ChainContainer).first.async_() is state["first"]
-            with pytest.raises(LifespanNotRunning) as caught:
+            assert get_container(ChainContainer).first() is state["first"]
+            with pytest.raises(ConfigurationError) as caught:
                 get_container(TwinContainer)
     assert str(caught.value) == (
         "tests.support.engine_containers.TwinContainer is not one of the containers the lifespan "

@@ -12,7 +12,7 @@ from django.test import AsyncClient
 import django_lifespan_di
 from django_lifespan_di import LifespanNotRunning, register_lifespan_manager, resource_status
 from django_lifespan_di.managers import unregister_lifespan_manager
-from django_lifespan_di.runtime import current_runtime
+from django_lifespan_di.registry import current_runtime
 
 RESOURCES = {
     "Container.database",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -101,11 +102,12 @@ async def test_overriding_before_first_use_does_not_skip_a_later_async_shutdown(
 
 async def test_overriding_the_live_container_is_undone_too(lifespan: dict[str, Any]) -> None:
     live = get_container(Container)
+    before = live.http_client.overridden  # the runtime's own guard
     fake = Tracked("fake")
     with override_providers(live.http_client, fake):
         assert await client_id(AsyncClient()) == id(fake)
     assert await client_id(AsyncClient()) == id(lifespan["http_client"])
-    assert not live.http_client.overridden
+    assert live.http_client.overridden == before
 
 
 async def test_a_resource_opened_during_an_override_is_shut_down(
@@ -173,3 +175,51 @@ class MixinOverrideTests(LifespanTestMixin, SimpleTestCase):
 
     async def test_overrides_from_setup_are_in_place_at_startup(self) -> None:
         assert self.lifespan_state["http_client"] is self.fake
+
+
+# -- overrides that always restore, in any order ---------------------------------------------
+
+
+def test_blocks_ending_out_of_order_each_remove_only_their_own_fake() -> None:
+    a, b = Tracked("a"), Tracked("b")
+    first = override_providers(Container.cache, a)
+    second = override_providers(Container.cache, b)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # A ends while B's block still runs
+    assert Container.cache() is b
+    second.__exit__(None, None, None)
+    assert not Container.cache.overridden
+
+
+async def test_concurrent_tasks_overriding_one_provider_restore_it() -> None:
+    async def override_for_a_while(name: str, delay: float) -> None:
+        with override_providers(Container.cache, Tracked(name)):
+            await asyncio.sleep(delay)
+
+    await asyncio.gather(override_for_a_while("x", 0.02), override_for_a_while("y", 0.01))
+    assert not Container.cache.overridden
+
+
+def test_entering_one_override_twice_is_refused() -> None:
+    overriding = override_providers(Container.cache, Tracked("fake"))
+    with overriding, pytest.raises(LifespanError, match="already in effect"):
+        overriding.__enter__()
+    assert not Container.cache.overridden
+
+
+async def test_out_of_order_ends_keep_the_live_guard(lifespan: dict[str, Any]) -> None:
+    live = get_container(Container)
+    guard = live.http_client.overridden
+    a, b = Tracked("a"), Tracked("b")
+    first, second = (
+        override_providers(Container.http_client, a),
+        override_providers(Container.http_client, b),
+    )
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert await client_id(AsyncClient()) == id(b)
+    second.__exit__(None, None, None)
+    assert await client_id(AsyncClient()) == id(lifespan["http_client"])
+    assert live.http_client.overridden == guard

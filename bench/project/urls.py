@@ -22,7 +22,16 @@ views = VIEWS[VARIANT]
 urlpatterns: list[URLPattern] = [path("", views.view)]
 if VARIANT == "lifespan_di":
     urlpatterns += [
+        path("sync/", views_lifespan_di.sync_view),
         path("pooled/", views_lifespan_di.pooled_view),
         path("unpooled/", views_lifespan_di.unpooled_view),
         path("unpooled_shared_tls/", views_lifespan_di.unpooled_shared_tls_view),
+    ]
+elif VARIANT == "plain":
+    # Under WSGI (bench/project/wsgi.py): plain Django's sync view, and an async view calling
+    # the upstream the only way plain Django can (each request runs on an event loop of its
+    # own, so a client shared across requests would be used on loops it does not belong to).
+    urlpatterns += [
+        path("sync/", views_plain.sync_view),
+        path("unpooled/", views_lifespan_di.unpooled_view),
     ]

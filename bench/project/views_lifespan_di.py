@@ -19,6 +19,12 @@ async def view(request: HttpRequest, first: LiveObject = Provide[Container.first
 
 
 @inject
+def sync_view(request: HttpRequest, first: LiveObject = Provide[Container.first]) -> HttpResponse:
+    """The sync view of the WSGI benchmark: a live object, as ``view`` gets."""
+    return HttpResponse(first.payload)
+
+
+@inject
 async def pooled_view(
     request: HttpRequest, client: httpx.AsyncClient = Provide[Container.http_client]
 ) -> HttpResponse:

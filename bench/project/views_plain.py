@@ -13,6 +13,11 @@ async def view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAYLOAD)
 
 
+def sync_view(request: HttpRequest) -> HttpResponse:
+    """The sync view of the WSGI benchmark."""
+    return HttpResponse(PAYLOAD)
+
+
 async def micro_0(request: HttpRequest) -> HttpResponse:
     """The plain call the decorator costs are compared with."""
     return RESPONSE

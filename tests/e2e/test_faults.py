@@ -7,6 +7,7 @@ resource did. After every fault, whatever opened has closed exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -140,4 +141,29 @@ def test_in_flight_requests_finish_before_resources_close(tmp_path: Path) -> Non
     used = [i for i, e in enumerate(events) if e.startswith("slow request used http_client")]
     assert len(used) == 3, events
     assert max(used) < events.index("close http_client"), events
+    assert_closed_once(events)
+
+
+@pytest.mark.parametrize("view", ["slow-unit-of-work", "slow-sync-unit-of-work"])
+def test_shutdown_drains_the_calls_in_flight_before_closing_what_they_use(
+    tmp_path: Path, view: str
+) -> None:
+    # uvicorn gives the requests 1 s, cancels them, then runs the lifespan shutdown at once:
+    # the shutdown waits for the injected calls to unwind (async) or finish (sync: a thread
+    # cannot be cancelled), so their per-request cleanups run on open shared resources.
+    kind = "async" if view == "slow-unit-of-work" else "sync"
+    server = Server(
+        "uvicorn", "--timeout-graceful-shutdown", "1", journal=tmp_path / "journal"
+    ).start()
+    with ThreadPoolExecutor(1) as pool:
+        request = pool.submit(httpx.get, server.url(f"/{view}/?seconds=3"), timeout=20)
+        server.wait_for_journal(f"slow {kind} view started")
+        server.stop()
+        with contextlib.suppress(httpx.HTTPError):
+            request.result()  # the async one is cut (cancelled), the sync one may answer
+    events = [event for _, event in server.journal_events()]
+    unit = "unit_of_work" if kind == "async" else "sync_unit_of_work"
+    assert f"slow {kind} view ended: http_client closed=False" in events, events
+    assert events.count(f"open {unit}") == events.count(f"close {unit}") == 1, events
+    assert events.index(f"close {unit}") < events.index("close http_client"), events
     assert_closed_once(events)

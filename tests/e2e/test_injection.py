@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.server import Server
+from tests.support.server import ROOT, Server
 from tests.test_injection import INJECTED_URLS
 
 pytestmark = pytest.mark.e2e
@@ -40,3 +43,36 @@ def test_every_view_kind_shares_one_client_under_uvicorn(tmp_path: Path) -> None
         i for i, event in enumerate(events) if event == "close unit_of_work"
     )
     assert "Application shutdown complete" in server.output
+
+
+def migrated_database(tmp_path: Path) -> Path:
+    """A file database with Django's auth tables and one user, for servers to share."""
+    database = tmp_path / "db.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env["LIFESPAN_DI_TEST_DATABASE"] = str(database)
+    script = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); from django.contrib.auth.models import User; "
+        "User.objects.create(username='ada')"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=ROOT)
+    return database
+
+
+@pytest.mark.parametrize(
+    "url", ["/inject/sync-orm/", "/inject/sync-orm-unit-of-work/", "/inject/async-orm/"]
+)
+def test_sync_views_using_the_async_orm_never_hang_under_uvicorn(tmp_path: Path, url: str) -> None:
+    database = migrated_database(tmp_path)
+    with Server(
+        "uvicorn",
+        journal=tmp_path / "journal",
+        env={"LIFESPAN_DI_TEST_DATABASE": str(database)},
+    ) as server:
+        answers = [httpx.get(server.url(url), timeout=10.0) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200], answers[0].text
+    assert {answer.json()["users"] for answer in answers} == {1}
+    assert server.returncode is not None  # SIGTERM stopped it: nothing hung
+    events = [event for _, event in server.journal_events()]
+    assert events.count("open http_client") == events.count("close http_client") == 1
+    assert events.count("open orm_unit_of_work") == events.count("close orm_unit_of_work")

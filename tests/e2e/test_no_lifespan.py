@@ -1,9 +1,10 @@
-"""No ASGI lifespan: a warning at startup, a clear error at first use, nothing opened.
+"""No lifespan: a warning at startup, a clear error at first use, nothing opened.
 
-daphne, ``manage.py runserver`` (WSGI), a bare WSGI request and ``uvicorn --lifespan off`` never
-start the resources. The package must say so (a warning on the first request; runserver's system
-checks print W203 before it serves) and every use must raise ``LifespanNotRunning`` naming the
-fix, without creating a resource behind the user's back.
+``manage.py runserver`` serving a ``wsgi.py`` built with Django's own
+``get_wsgi_application()``, a bare request through Django's WSGI handler and ``uvicorn
+--lifespan off`` never start the resources. The package must say so (a warning on the first
+request; runserver's system checks print W203 before it serves) and every use must raise
+``LifespanNotRunning`` naming the fix, without creating a resource behind the user's back.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import pytest
 from django.core.wsgi import get_wsgi_application
 
 from django_lifespan_di import middleware
-from tests.e2e.test_servers import NO_LIFESPAN_SERVERS, RUNSERVER, ServerCase
+from tests.e2e.test_servers import NO_LIFESPAN_SERVERS, RUNSERVER_DJANGO_WSGI, ServerCase
 from tests.project import journal
 
 pytestmark = pytest.mark.e2e
 
 WARNING = "The lifespan did not run: no resource was started and request.state is empty"
 FIX = "django_lifespan_di.asgi.get_asgi_application()"
+WSGI_FIX = "django_lifespan_di.wsgi.get_wsgi_application()"
 
 
 def assert_first_use_explains(report: dict[str, str], *, wsgi: bool) -> None:
@@ -34,12 +36,14 @@ def assert_first_use_explains(report: dict[str, str], *, wsgi: bool) -> None:
     state, container = report["request.state"], report["get_container"]
     assert state.startswith("LifespanNotRunning: request.state['http_client']: "), report
     assert container.startswith("LifespanNotRunning: The lifespan is not running."), report
-    assert FIX in state, report
     assert FIX in container, report
     if wsgi:
         assert "this request came through WSGI" in state, report
+        assert WSGI_FIX in state, report
+        assert WSGI_FIX in container, report
     else:
-        assert "daphne, uvicorn --lifespan off" in state, report
+        assert FIX in state, report
+        assert "uvicorn --lifespan off" in state, report
 
 
 @pytest.mark.parametrize("case", NO_LIFESPAN_SERVERS, ids=lambda case: case.id)
@@ -50,12 +54,12 @@ def test_server_without_lifespan_warns_and_refuses_at_first_use(
     with server:
         report = httpx.get(server.url("/first-use/")).json()
         unserved = httpx.get(server.url("/state/"))
-    assert_first_use_explains(report, wsgi=case is RUNSERVER)
+    assert_first_use_explains(report, wsgi=case is RUNSERVER_DJANGO_WSGI)
     assert unserved.status_code == 500
     assert server.returncode == case.sigterm_exit, server.output
     assert server.journal_events() == [], "a resource was created without a lifespan"
     assert WARNING in server.output
-    if case is RUNSERVER:
+    if case is RUNSERVER_DJANGO_WSGI:
         checks = server.output.index("django_lifespan_di.W203")
         # "Starting development server at", or from Django 6 "Starting WSGI development server at"
         assert checks < server.output.index("development server at"), server.output
@@ -74,6 +78,10 @@ def wsgi_get(path: str) -> tuple[str, bytes]:
     return status[0], b"".join(body)
 
 
+# Django's own WSGI handler checks the database connections at each request (request_started's
+# close_old_connections), and a test that used the in-memory test database leaves its
+# connection open for the session: allow access, as a project's WSGI server would have it.
+@pytest.mark.django_db
 def test_wsgi_request_warns_once_and_refuses_at_first_use(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,8 @@
 """Every multi-process ASGI server users run: one lifespan per worker, everything closed once.
 
 The cases below are also the source of ``docs/servers.md``: each fact in that table is asserted
-by a test that runs the server (here, in ``test_faults.py`` and ``test_no_lifespan.py``), and
+by a test that runs the server (here, in ``test_faults.py``, ``test_wsgi.py``,
+``test_runserver.py``, ``test_daphne.py`` and ``test_no_lifespan.py``), and
 ``test_docs_table_is_current`` fails when the page and the cases disagree. The versions on the
 page are the locked ones (``VERSIONS_LOCK``), never what the package index serves today; ``make
 upgrade`` rewrites the page with ``python -m tests.e2e.test_servers`` after recompiling the locks.
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from tests.support.locks import DEV_LOCKS, VERSIONS_LOCK, locked_versions
-from tests.support.server import ROOT, Server
+from tests.support.server import ASGI_APP, ROOT, WSGI_APP, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +46,14 @@ class ServerCase:
     #: Exit codes seen after a resource fails to start (``lifespan.startup.failed``).
     startup_failed_exits: tuple[int, ...]
     notes: str
+    #: What it serves (``tests.support.server`` names): an ASGI or a WSGI application.
+    app: str = ASGI_APP
+    #: How the lifespan runs where the server sends no ASGI lifespan (the table's words).
+    lifespans: str | None = None
+    #: After a failed startup the process keeps serving, and answers every request with 503.
+    serves_503_after_failed_startup: bool = False
+    #: Environment variables of the test settings (``tests/settings.py``) it needs.
+    env: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
@@ -52,7 +61,10 @@ class ServerCase:
 
     def serve(self, journal: Path, extra_args: tuple[str, ...] = (), **kwargs: Any) -> Server:
         """The (not yet started) server of this case, journalling to ``journal``."""
-        return Server(self.server, *self.args, *extra_args, journal=journal, **kwargs)
+        env = {**dict(self.env), **kwargs.pop("env", {})}
+        return Server(
+            self.server, *self.args, *extra_args, app=self.app, journal=journal, env=env, **kwargs
+        )
 
 
 UVICORN_WORKERS = ServerCase(
@@ -101,26 +113,85 @@ GRANIAN = ServerCase(
 )
 LIFESPAN_SERVERS = (UVICORN_WORKERS, GUNICORN, HYPERCORN, GRANIAN)
 
-# Servers that never run the lifespan (tested in test_no_lifespan.py).
-DAPHNE = ServerCase(
-    "daphne",
-    "daphne",
-    (),
-    "daphne",
-    workers=0,
+# Servers that send no ASGI lifespan, where the package runs it in each serving process
+# (tested in test_wsgi.py, test_runserver.py and test_daphne.py).
+WSGI_LIFESPANS = (
+    "one per worker process, started at its first request ({workers} tested), every resource "
+    "closed once on SIGTERM"
+)
+GUNICORN_SYNC = ServerCase(
+    "gunicorn -w 2 (sync workers, WSGI)",
+    "gunicorn-wsgi",
+    ("--workers", "2", "--no-control-socket"),
+    "gunicorn",
+    workers=2,
     sigterm_exit=0,
     startup_failed_exits=(),
-    notes="Sends no lifespan and no state.",
+    notes="wsgi.py from django_lifespan_di.wsgi.get_wsgi_application(). A worker recycled by "
+    "--max-requests closes its resources once; its successor opens its own.",
+    app=WSGI_APP,
+    lifespans=WSGI_LIFESPANS,
+    serves_503_after_failed_startup=True,
+)
+GUNICORN_GTHREAD = ServerCase(
+    "gunicorn -k gthread --threads 4 -w 2 (WSGI)",
+    "gunicorn-wsgi",
+    ("--worker-class", "gthread", "--threads", "4", "--workers", "2", "--no-control-socket"),
+    "gunicorn",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exits=(),
+    notes="Every request thread runs its async views on its worker's lifespan loop, the async "
+    "ORM included.",
+    app=WSGI_APP,
+    lifespans=WSGI_LIFESPANS,
+    serves_503_after_failed_startup=True,
 )
 RUNSERVER = ServerCase(
     "manage.py runserver",
     "runserver",
     (),
     "django",
-    workers=0,
-    sigterm_exit=-15,
+    workers=1,
+    sigterm_exit=0,
     startup_failed_exits=(),
-    notes="WSGI. Its system checks print django_lifespan_di.W203 at startup.",
+    notes="This package's runserver (list django_lifespan_di above django.contrib.staticfiles "
+    "and daphne, check W205): Ctrl-C waits for a shutdown longer than the 0.25 s Django's "
+    "autoreloader allows; SIGTERM closes everything once too. Also with --noreload, and with "
+    "daphne installed (ASGI).",
+    app=WSGI_APP,
+    lifespans="one in the serving process (the autoreloader's child), started when it is ready "
+    "and again after each autoreload; every resource closed once on Ctrl-C",
+    serves_503_after_failed_startup=True,
+)
+DAPHNE = ServerCase(
+    "daphne",
+    "daphne",
+    (),
+    "daphne",
+    workers=1,
+    sigterm_exit=0,
+    startup_failed_exits=(),
+    notes="Sends no lifespan: the package runs it on daphne's Twisted reactor, and the first "
+    "requests wait for its startup.",
+    lifespans="one per process, started on daphne's reactor when it starts, every resource "
+    "closed once on SIGTERM and SIGINT",
+    serves_503_after_failed_startup=True,
+)
+PROCESS_LIFESPAN_SERVERS = (GUNICORN_SYNC, GUNICORN_GTHREAD, RUNSERVER, DAPHNE)
+
+# Servers that never run the lifespan (tested in test_no_lifespan.py).
+RUNSERVER_DJANGO_WSGI = ServerCase(
+    "manage.py runserver with Django's wsgi.py",
+    "runserver",
+    ("--noreload",),
+    "django",
+    workers=0,
+    sigterm_exit=0,
+    startup_failed_exits=(),
+    notes="WSGI_APPLICATION from django.core.wsgi.get_wsgi_application(). Its system checks "
+    "print django_lifespan_di.W203 at startup.",
+    env=(("LIFESPAN_DI_TEST_WSGI_APPLICATION", "tests.project.plain_wsgi.application"),),
 )
 UVICORN_NO_LIFESPAN = ServerCase(
     "uvicorn --lifespan off",
@@ -132,7 +203,7 @@ UVICORN_NO_LIFESPAN = ServerCase(
     startup_failed_exits=(),
     notes="Requests still get an empty scope['state'].",
 )
-NO_LIFESPAN_SERVERS = (DAPHNE, RUNSERVER, UVICORN_NO_LIFESPAN)
+NO_LIFESPAN_SERVERS = (RUNSERVER_DJANGO_WSGI, UVICORN_NO_LIFESPAN)
 
 
 def journal_by_pid(server: Server) -> dict[int, list[str]]:
@@ -196,16 +267,23 @@ def render_table() -> str:
         "| Server | Version | Lifespans | Exit on SIGTERM | Exit after a failed startup | Notes |",
         "|---|---|---|---|---|---|",
     ]
-    for case in (*LIFESPAN_SERVERS, *NO_LIFESPAN_SERVERS):
-        lifespans = (
-            f"one per worker ({case.workers} tested), every resource closed once on SIGTERM"
-            if case.workers
-            else "none: warns at the first request; resources raise LifespanNotRunning"
+    for case in (*LIFESPAN_SERVERS, *PROCESS_LIFESPAN_SERVERS, *NO_LIFESPAN_SERVERS):
+        if case.lifespans is not None:
+            lifespans = case.lifespans.format(workers=case.workers)
+        elif case.workers:
+            lifespans = (
+                f"one per worker ({case.workers} tested), every resource closed once on SIGTERM"
+            )
+        else:
+            lifespans = "none: warns at the first request; resources raise LifespanNotRunning"
+        failed = (
+            "keeps serving: every request answers 503"
+            if case.serves_503_after_failed_startup
+            else codes(case.startup_failed_exits)
         )
         rows.append(
             f"| `{case.label}` | {case.distribution} {versions[case.distribution]} | "
-            f"{lifespans} | {codes((case.sigterm_exit,))} | {codes(case.startup_failed_exits)} | "
-            f"{case.notes} |"
+            f"{lifespans} | {codes((case.sigterm_exit,))} | {failed} | {case.notes} |"
         )
     return "\n".join(rows)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -13,6 +15,11 @@ from django_lifespan_di import RequestResource
 from tests.project.journal import fault, record
 
 _serials = itertools.count(1)
+#: How long a resource named in LIFESPAN_DI_TEST_SLOW_START (_STOP) takes to open (to close).
+SLOW_START_SECONDS = 0.5
+SLOW_STOP_SECONDS = 1.0
+#: How long a resource named in LIFESPAN_DI_TEST_BLOCK_STOP blocks the event loop as it closes.
+BLOCK_STOP_SECONDS = 30.0
 
 
 class Tracked:
@@ -24,21 +31,51 @@ class Tracked:
         self.serial = next(_serials)
         self.dependencies = dependencies
         self.closed = False
+        #: The event loop an async resource was opened on (None for a sync one).
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"<Tracked {self.name}{' closed' if self.closed else ''}>"
 
+    async def ping(self) -> str:
+        """An async call that works, as a real async client's, only on the loop it opened on
+        (httpx, asyncpg and aiosqlite objects fail on another, or break for everyone)."""
+        if self.loop is not None and asyncio.get_running_loop() is not self.loop:
+            raise RuntimeError(f"{self.name} is bound to a different event loop")
+        return f"pong from {self.name}"
+
+
+def describe(**objects: Tracked) -> dict[str, Any]:
+    """What a view or task reports about the objects it got, with the process id."""
+    return {
+        "pid": os.getpid(),
+        **{
+            name: {"name": obj.name, "id": id(obj), "serial": obj.serial, "closed": obj.closed}
+            for name, obj in objects.items()
+        },
+    }
+
 
 async def open_async(name: str, **dependencies: Any) -> AsyncIterator[Tracked]:
     record(f"open {name}")
+    if fault("slow_start", name):
+        await asyncio.sleep(SLOW_START_SECONDS)
     if fault("hang_start", name):
         await asyncio.sleep(3600)
     if fault("fail_start", name):
         raise ConnectionRefusedError(f"{name} cannot connect (test fault)")
     resource = Tracked(name, **dependencies)
+    resource.loop = asyncio.get_running_loop()
     try:
         yield resource
     finally:
+        if fault("slow_stop", name):
+            # Longer than the 0.25 s Django's autoreloader gives its child after Ctrl-C: the
+            # close is journalled only once the wait is over.
+            await asyncio.sleep(SLOW_STOP_SECONDS)
+        if fault("block_stop", name):
+            # Blocking code in an async close: no deadline on the loop can fire meanwhile.
+            time.sleep(BLOCK_STOP_SECONDS)  # noqa: ASYNC251  (the blocking is the fault)
         record(f"close {name}")
         resource.closed = True
         if fault("hang_stop", name):
@@ -73,6 +110,27 @@ async def open_unit_of_work(client: Tracked) -> AsyncIterator[Tracked]:
         record("close unit_of_work")
 
 
+async def open_orm_unit_of_work(client: Tracked) -> AsyncIterator[Tracked]:
+    """A per-request object that reads the database with Django's async ORM when it opens.
+
+    The ORM's thread-sensitive work must come back to the request's own thread: from a sync
+    view, whose thread waits for the loop, that is where a deadlock would hide.
+    """
+    from django.contrib.auth.models import User
+
+    users = await User.objects.acount()
+    record("open orm_unit_of_work")
+    yield Tracked("orm_unit_of_work", client=client, users=users)
+    record("close orm_unit_of_work")
+
+
+def open_sync_unit_of_work(client: Tracked) -> Iterator[Tracked]:
+    """A sync per-request object (a transaction, say): opened in the view's thread."""
+    record("open sync_unit_of_work")
+    yield Tracked("sync_unit_of_work", client=client)
+    record("close sync_unit_of_work")
+
+
 class Service:
     """A Factory-built object between two resources (indirect dependency)."""
 
@@ -88,3 +146,5 @@ class Container(containers.DeclarativeContainer):
     service = providers.Factory(Service, client=http_client)
     reporter = providers.Resource(open_async, "reporter", service=service)
     unit_of_work = RequestResource(open_unit_of_work, client=http_client)
+    orm_unit_of_work = RequestResource(open_orm_unit_of_work, client=http_client)
+    sync_unit_of_work = RequestResource(open_sync_unit_of_work, client=http_client)

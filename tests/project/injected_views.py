@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from django.http import HttpRequest, JsonResponse
@@ -14,17 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_lifespan_di import Provide, Provider, inject, run_in_lifespan_loop
-from tests.project.containers import Container, Service, Tracked
-
-
-def describe(**objects: Tracked) -> dict[str, Any]:
-    return {
-        "pid": os.getpid(),
-        **{
-            name: {"name": obj.name, "id": id(obj), "serial": obj.serial, "closed": obj.closed}
-            for name, obj in objects.items()
-        },
-    }
+from tests.project.containers import Container, Service, Tracked, describe
 
 
 @inject
@@ -54,6 +43,37 @@ def sync_view(
     return JsonResponse(
         {"ping": run_in_lifespan_loop(ping, client), **describe(client=client, cache=cache)}
     )
+
+
+async def count_users(client: Tracked) -> int:
+    """What a sync view hands to the lifespan's loop: async ORM work on a shared client's loop."""
+    from django.contrib.auth.models import User
+
+    count: int = await User.objects.acount()
+    return count
+
+
+@inject
+def sync_orm_view(
+    request: HttpRequest, client: Tracked = Provide[Container.http_client]
+) -> JsonResponse:
+    return JsonResponse({"users": run_in_lifespan_loop(count_users, client), **describe()})
+
+
+@inject
+def sync_orm_unit_of_work_view(
+    request: HttpRequest, unit_of_work: Tracked = Provide[Container.orm_unit_of_work]
+) -> JsonResponse:
+    return JsonResponse(
+        {"users": unit_of_work.dependencies["users"], **describe(unit_of_work=unit_of_work)}
+    )
+
+
+@inject
+async def async_orm_view(
+    request: HttpRequest, client: Tracked = Provide[Container.http_client]
+) -> JsonResponse:
+    return JsonResponse({"users": await count_users(client), **describe(client=client)})
 
 
 @inject
@@ -99,7 +119,7 @@ def sync_unit_of_work_view(
 async def provider_view(
     request: HttpRequest, make_service: Any = Provider[Container.service]
 ) -> JsonResponse:
-    service = await make_service()
+    service = make_service()  # the live provider answers with a live object: no await
     return JsonResponse(describe(client=service.client))
 
 

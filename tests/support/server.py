@@ -26,6 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ASGI_APP = "tests.project.asgi:application"
+WSGI_APP = "tests.project.wsgi:application"
+CHANNELS_APP = "tests.project.channels_asgi:application"
 
 
 def free_port() -> int:
@@ -60,9 +62,12 @@ def server_command(server: str, app: str, port: int, *extra: str, bin_dir: Path 
             "--bind",
             f"{host}:{port}",
         ],
+        # gunicorn's own workers (sync, gthread): ``app`` is a WSGI application.
+        "gunicorn-wsgi": [str(bin_dir / "gunicorn"), app, "--bind", f"{host}:{port}"],
         "daphne": [str(bin_dir / "daphne"), "-b", host, "-p", str(port), app],
-        # Django's development server: WSGI, so ``app`` (an ASGI path) plays no part.
-        "runserver": [sys.executable, "-m", "django", "runserver", f"{host}:{port}", "--noreload"],
+        # Django's development server, with its autoreloader unless ``--noreload`` is given.
+        # It serves the settings' WSGI_APPLICATION (daphne's: ASGI_APPLICATION), not ``app``.
+        "runserver": [sys.executable, "-m", "django", "runserver", f"{host}:{port}"],
     }
     return [*commands[server], *extra]
 
@@ -161,6 +166,22 @@ class Server:
         self.stop()
         raise AssertionError(f"{self.command} was not ready in time:\n{self.output}")
 
+    def wait_listening(self, timeout: float = 20.0) -> None:
+        """Wait until the port accepts connections, without sending a request (for a test whose
+        every request counts, or that must catch the server while its lifespan starts)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                self.collect()
+                raise AssertionError(f"{self.command[0]} exited early:\n{self.output}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        self.stop()
+        raise AssertionError(f"nothing listens on port {self.port}:\n{self.output}")
+
     def wait_exit(self, timeout: float = 20.0) -> int:
         """Wait for the server to exit by itself (e.g. after a failed startup)."""
         assert self.process is not None
@@ -184,6 +205,11 @@ class Server:
         """Send ``sig`` to the server process (not its group) and return at once."""
         assert self.process is not None
         self.process.send_signal(sig)
+
+    def send_group(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the server's whole process group, as Ctrl-C in a terminal does."""
+        assert self.process is not None
+        os.killpg(self.process.pid, sig)
 
     def wait_for_journal(
         self, event: str, count: int = 1, timeout: float = 20.0

@@ -60,3 +60,13 @@ def websocket_exchange(port: int, path: str, texts: Sequence[str]) -> list[str]:
         connection.send(CloseConnection(code=1000))
         assert isinstance(connection.next_event(), CloseConnection)
         return replies
+
+
+def websocket_refusal(port: int, path: str) -> int:
+    """Connect to ws://127.0.0.1:``port````path``, which must refuse it: the HTTP status."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
+        connection = _Connection(sock)
+        connection.send(Request(host=f"127.0.0.1:{port}", target=path))
+        refused = connection.next_event()
+        assert isinstance(refused, RejectConnection), refused
+        return refused.status_code

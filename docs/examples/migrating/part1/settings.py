@@ -19,11 +19,6 @@ MIDDLEWARE = [
     "django_lifespan_di.middleware.LifespanStateMiddleware",
 ]
 # --8<-- [end:middleware]
-# --8<-- [start:checks]
-# asgi.py routes websockets itself; `manage.py check` cannot see the application inside that
-# function (W204). The router sends it every lifespan scope.
-SILENCED_SYSTEM_CHECKS = ["django_lifespan_di.W204"]
-# --8<-- [end:checks]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,9 +15,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_lifespan_di.middleware.LifespanStateMiddleware",
 ]
-# asgi.py routes websockets itself; `manage.py check` cannot see the application inside that
-# function (W204). The router sends it every lifespan scope.
-SILENCED_SYSTEM_CHECKS = ["django_lifespan_di.W204"]
 # --8<-- [start:containers]
 LIFESPAN_DI = {"CONTAINERS": ["docs.examples.migrating.part2.library.containers.Container"]}
 # --8<-- [end:containers]

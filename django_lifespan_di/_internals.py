@@ -1,0 +1,269 @@
+"""Every use of a dependency's private or untyped parts, in one place.
+
+Each function says why it is needed and which releases it was checked against. An upgrade of
+dependency-injector, asgiref or CPython that changes one of them touches this file only, and the
+tests of ``tests/test_internals.py`` say which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures.thread  # noqa: F401  (see at_interpreter_exit)
+import copy
+import inspect
+import os
+import sys
+import threading
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from asgiref.sync import SyncToAsync
+from dependency_injector import containers, providers, wiring
+from dependency_injector.wiring import Closing, Modifier, Provide, Provider, ProvidersMap
+
+# -- dependency-injector (checked against 4.48.2 and 4.49.1) ------------------------------------
+
+#: ``Provide[...]`` and ``Provider[...]``. Under TYPE_CHECKING dependency-injector declares the
+#: markers as instances (issue #453), so they are cast to the classes they really are.
+PROVIDE: type[Any] = typing.cast(type[Any], Provide)
+PROVIDER: type[Any] = typing.cast(type[Any], Provider)
+CLOSING: type[Any] = typing.cast(type[Any], Closing)
+MARKERS: tuple[type[Any], ...] = (PROVIDE, PROVIDER)
+
+
+def marker_target(marker: Any) -> providers.Provider[Any] | str:
+    """What a marker names: a provider, or a string id such as ``"http_client"``."""
+    return typing.cast("providers.Provider[Any] | str", marker.provider)
+
+
+def marker_modifier(marker: Any) -> Modifier | None:
+    return typing.cast("Modifier | None", marker.modifier)
+
+
+def instantiate(
+    classes: Iterable[type[containers.DeclarativeContainer]],
+) -> dict[type[containers.DeclarativeContainer], containers.DynamicContainer]:
+    """One live instance of each container class, all copied with one deep-copy memo.
+
+    ``cls()`` copies a container's providers with a memo of its own, so a provider of container
+    ``A`` that container ``B`` references (``Factory(Repo, client=A.client)``) would become two
+    objects, two connection pools. This is ``DeclarativeContainer.__new__`` (containers.pyx,
+    4.48.2-4.49.1) with a shared memo and without auto-wiring (wiring is process-global; this
+    package injects without it).
+    """
+    memo: dict[int, Any] = {}
+    instances = {}
+    for cls in classes:
+        container = cls.instance_type()  # type: ignore[attr-defined]
+        container.provider_type = cls.provider_type
+        container.wiring_config = copy.deepcopy(cls.wiring_config)
+        container.declarative_parent = cls
+        copied = providers.deepcopy({**cls.providers, "@@self@@": cls.__self__}, memo)
+        copied_self = copied.pop("@@self@@")
+        copied_self.set_container(container)
+        container.__self__ = copied_self
+        for name in copied_self.alt_names:
+            container.set_provider(name, copied_self)
+        for name, provider in copied.items():
+            container.set_provider(name, provider)
+        if cls.auto_load_config:
+            container.load_config()
+        container.apply_container_providers_overridings()
+        instances[cls] = container
+    return instances
+
+
+def live_provider(
+    instance: containers.Container, target: providers.Provider[Any] | str, modifier: Any = None
+) -> providers.Provider[Any] | None:
+    """The provider of ``instance`` that ``target`` (of its class, or a string id) names.
+
+    ``ProvidersMap`` is what dependency-injector's wiring uses for the same job; it is not in
+    the package's ``__all__`` and not typed, but it knows every marker form (config options,
+    ``.provided`` chains, modifiers).
+    """
+    found: providers.Provider[Any] | None = ProvidersMap(instance).resolve_provider(
+        target, modifier
+    )
+    return found
+
+
+def provider_children(provider: providers.Provider[Any]) -> Iterator[tuple[str, Any]]:
+    """``(label, child)`` for what ``provider`` builds its value from, overrides excluded.
+
+    Labels are the Python expressions that reach the child from the provider
+    (``.kwargs["client"]``), so names of providers without an attribute of their own come from
+    code, never from a value's ``repr()``. What the typed properties do not cover comes from
+    ``related`` (dependency-injector's traversal), labelled by type.
+    """
+    overriding = set(map(id, provider.overridden))
+    covered: set[int] = set()
+    slots: list[tuple[str, Any]] = []
+    if isinstance(provider, providers.Selector):
+        slots += [(f".providers[{key!r}]", p) for key, p in provider.providers.items()]
+        slots.append((".selector", provider.selector))
+    # Only properties the provider's class defines: Configuration and containers answer any
+    # attribute with a new child provider.
+    kind, declared = type(provider), typing.cast(Any, provider)
+    if hasattr(kind, "args"):
+        slots += [(f".args[{index}]", value) for index, value in enumerate(declared.args)]
+    for name in ("kwargs", "attributes"):
+        if hasattr(kind, name):
+            values = getattr(declared, name)
+            slots += [(f".{name}[{key!r}]", value) for key, value in values.items()]
+    if hasattr(kind, "provides") and isinstance(declared.provides, providers.Provider):
+        slots.append((".provides", declared.provides))
+    for label, child in slots:
+        covered.add(id(child))
+        yield label, child
+    for child in provider.related:
+        if id(child) not in covered and id(child) not in overriding:
+            yield f"<{type(child).__name__}>", child
+
+
+def dependency_injector_record(function: Callable[..., Any]) -> Any:
+    """dependency-injector's record of ``function`` (or what it wraps) if its own ``@inject``
+    decorated it, else None; its ``injections`` stay empty until the module is wired.
+
+    dependency-injector keeps no public way to ask; its private registry (``_patched_registry``,
+    4.48.2-4.49.1) is read defensively, and without it such a function counts as undecorated.
+    """
+    registry = getattr(wiring, "_patched_registry", None)
+    current: object = function
+    while current is not None and registry is not None:
+        try:
+            patched = registry.get_callable(current)
+        except TypeError:  # an unhashable callable
+            patched = None
+        if patched is not None:
+            return patched
+        current = getattr(current, "__wrapped__", None)
+    return None
+
+
+def unwrapped(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What ``functools.wraps`` decorators wrap, down to the function itself."""
+    try:
+        return typing.cast(Callable[..., Any], inspect.unwrap(function))
+    except ValueError:  # a __wrapped__ cycle
+        return function
+
+
+def container_name(instance: containers.Container) -> str:
+    """The class name of a live container instance (dependency-injector's ``parent_name``)."""
+    return instance.parent_name or type(instance).__name__
+
+
+# -- asyncio (checked against CPython 3.10-3.13) ------------------------------------------------
+
+
+#: The running event loop of this thread, or None, without raising: the form asyncio itself
+#: uses (``get_running_loop()`` raises when there is none, which costs an exception on every
+#: call from sync code). Bound directly, no wrapper: it is on ``@inject``'s per-call path.
+running_loop: Callable[[], asyncio.AbstractEventLoop | None] = asyncio._get_running_loop
+
+
+def has_thread_id(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` records the thread that runs it in ``_thread_id``.
+
+    ``@inject``'s per-call path (``injection.py``, the one other read of it) checks that the
+    loop of the objects it was given is the one running in the calling thread with
+    ``loop._thread_id == threading.get_ident()``: asyncio's loops (CPython 3.10-3.13) set it in
+    ``run_forever()`` to the running thread's id, and to None once stopped. A plain attribute
+    read: ``running_loop()`` costs a ``getpid()`` system call before 3.12 (about 170 ns here),
+    ``loop.is_running()`` a method call. Loops without it (uvloop) get no per-call path: their
+    calls take the full one.
+    """
+    return hasattr(loop, "_thread_id")
+
+
+def frames_in_flight(loop: asyncio.AbstractEventLoop) -> Iterator[FrameType]:
+    """Every frame running now: in each task of ``loop`` (from its outermost coroutine down)
+    and in each thread of the process.
+
+    How shutdown finds the calls still holding the lifespan's objects without any bookkeeping
+    on the calls themselves: ``Task.get_coro()``, a coroutine's ``cr_await`` chain and
+    ``sys._current_frames()`` (CPython's, documented for debuggers) show them all. Call it on
+    ``loop``.
+    """
+    for task in asyncio.all_tasks(loop):
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None)
+            if frame is not None:
+                yield frame
+            awaited = getattr(awaited, "cr_await", None)
+    for frame in sys._current_frames().values():
+        thread_frame: FrameType | None = frame
+        while thread_frame is not None:
+            yield thread_frame
+            thread_frame = thread_frame.f_back
+
+
+def at_interpreter_exit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at interpreter exit, before thread pools refuse new work.
+
+    ``atexit`` callbacks run after ``concurrent.futures`` has shut its executors down (a
+    shutdown that needs ``run_in_executor`` or ``sync_to_async`` would fail then), and after
+    Python has waited for every non-daemon thread. ``threading._register_atexit`` callbacks run
+    first, in reverse order of registration; ``concurrent.futures.thread`` (imported above)
+    registers its own at import, so this one runs before it. CPython 3.9+.
+    """
+    threading._register_atexit(callback)  # type: ignore[attr-defined]
+
+
+# -- Twisted (checked against 26.10.0) -----------------------------------------------------------
+
+
+def asyncio_reactor_loop(reactor: Any) -> asyncio.AbstractEventLoop:
+    """The event loop that Twisted's ``AsyncioSelectorReactor`` runs (daphne's).
+
+    The reactor keeps it in ``_asyncioEventloop`` and offers no public way to read it; daphne
+    itself reads it the same way (``asyncio.set_event_loop(reactor._asyncioEventloop)``).
+    """
+    return typing.cast(asyncio.AbstractEventLoop, reactor._asyncioEventloop)
+
+
+# -- asgiref (checked against 3.8.1 and 3.13.0) -------------------------------------------------
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this sync thread serves: the one ``async_to_sync`` would run on.
+
+    ``SyncToAsync`` records it in the threads it runs (a sync view's worker thread under an
+    ASGI server), with the process id so that a forked child never uses the parent's loop.
+    """
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
+    # A loop that has closed since (a thread that served an earlier lifespan) serves nothing.
+    return None if loop is None or loop.is_closed() else loop
+
+
+def serve(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``async_to_sync`` in this thread run coroutines on ``loop`` from now on.
+
+    ``AsyncToSync`` schedules the coroutine on the loop that ``SyncToAsync.threadlocal`` names
+    and, while it waits, runs thread-sensitive ``sync_to_async`` work (Django's async ORM) in
+    this very thread. So a sync thread of a WSGI server or a worker can call async code that
+    uses the lifespan's objects, on their loop, without deadlocking. There is no public API
+    for it; this is what ``SyncToAsync.thread_handler`` sets in its own threads.
+    """
+    local = SyncToAsync.threadlocal
+    local.main_event_loop, local.main_event_loop_pid = loop, os.getpid()
+
+
+@contextmanager
+def serving(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """``serve(loop)`` for the block only."""
+    local = SyncToAsync.threadlocal
+    saved = (getattr(local, "main_event_loop", None), getattr(local, "main_event_loop_pid", None))
+    serve(loop)
+    try:
+        yield
+    finally:
+        local.main_event_loop, local.main_event_loop_pid = saved

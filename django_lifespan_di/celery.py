@@ -1,0 +1,101 @@
+"""Celery workers: one lifespan per worker process, for every pool, from one call in ``celery.py``.
+
+    app = Celery("myproject")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    setup_lifespan(app)  # before the tasks are defined
+    app.autodiscover_tasks()
+
+Celery's pools send different signals (measured on Celery 5.7): a prefork pool forks children
+that each get ``worker_process_init`` and ``worker_process_shutdown`` (again for each child that
+``--max-tasks-per-child`` recycles), and its main process gets ``worker_init`` before it forks;
+the solo pool gets ``worker_process_init`` in the worker process but never
+``worker_process_shutdown``; the threads pool gets neither, only ``worker_init`` and
+``worker_shutdown``. So the lifespan starts when a process first runs a task (eagerly in
+prefork children and solo workers), never in a prefork main process, and stops on whichever of
+``worker_process_shutdown`` / ``worker_shutdown`` the process gets, or at its exit. A task run
+eagerly (``apply()``, ``task_always_eager``) uses the lifespan of the code that calls it.
+
+Task bodies are sync (Celery runs no coroutines): ``@inject``, ``resolve()`` and
+``get_container()`` give the live objects, and ``run_in_lifespan_loop()`` (or
+``async_to_sync``) runs coroutines on the lifespan's loop, where the shared async clients
+belong. After a failed startup the worker process refuses every task, naming what failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task, signals
+from celery.utils.imports import symbol_by_name
+
+from django_lifespan_di import _internals
+from django_lifespan_di.exceptions import ConfigurationError, StartupError
+from django_lifespan_di.process import start_process_lifespan, stop_process_lifespan
+
+__all__ = ["LifespanTask", "setup_lifespan"]
+
+logger = logging.getLogger("django_lifespan_di")
+
+
+class LifespanTask(Task):  # type: ignore[misc]  # Celery ships no type hints
+    """The base of the app's tasks: each runs with this process's lifespan started.
+
+    Before the task body: the lifespan starts if this process has none yet (the threads pool),
+    the task's thread is set to run ``async_to_sync`` on the lifespan's loop, and a process
+    whose lifespan failed to start refuses the task with the ``StartupError``.
+
+    A task run eagerly (``apply()``, ``task_always_eager``) is part of the code that calls it,
+    in that code's thread: it uses the lifespan serving that code (an ASGI server's, a WSGI
+    process's, a test's ``lifespan`` or ``lifespan_thread`` fixture) and starts none of its own,
+    so no second set of resources opens in a web process or a test.
+    """
+
+    abstract = True
+
+    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        if not self.request.is_eager:
+            thread = start_process_lifespan()
+            _internals.serve(thread.loop)
+        super().before_start(task_id, args, kwargs)
+
+
+def setup_lifespan(app: Celery) -> None:
+    """Run the lifespan in every worker process of ``app``, for every pool.
+
+    Call it in the project's ``celery.py`` before any task is defined: the app's task base
+    class becomes a subclass of [``LifespanTask``][django_lifespan_di.celery.LifespanTask] and
+    of the base class it had.
+    """
+    if "Task" in vars(app):
+        raise ConfigurationError(
+            "setup_lifespan(app) was called after tasks were defined on the app (its Task "
+            "class exists already). Call it in celery.py right after configuring the app, "
+            "before app.autodiscover_tasks() and any @app.task."
+        )
+    base = symbol_by_name(app.task_cls)
+    if not issubclass(base, LifespanTask):
+        app.task_cls = type("LifespanTask", (LifespanTask, base), {"abstract": True})
+    for signal, receiver in (
+        (signals.worker_process_init, _start_in_worker_process),
+        (signals.worker_process_shutdown, _stop),
+        (signals.worker_shutdown, _stop),
+    ):
+        signal.connect(receiver, weak=False, dispatch_uid=f"django_lifespan_di.{signal.name}")
+
+
+def _start_in_worker_process(**kwargs: Any) -> None:
+    """A prefork child or a solo worker: start now, so a failure shows before any task."""
+    try:
+        start_process_lifespan()
+    except StartupError:
+        pass  # logged by the runtime; every task of this process is refused with it
+    except Exception:
+        logger.exception("The lifespan of this worker process failed to start")
+
+
+def _stop(**kwargs: Any) -> None:
+    try:
+        stop_process_lifespan()
+    except Exception:
+        logger.exception("The lifespan of this worker process failed to shut down")

@@ -1,0 +1,195 @@
+"""Opening a ``Resource`` declaration: every shape dependency-injector accepts, one way.
+
+The lifespan opens shared resources and ``@inject`` opens per-request ones with the same code:
+what ``provides`` is decides how it is entered and what closes it. Sync code (a generator, a
+``resources.Resource`` subclass, a sync context manager's ``__enter__``) runs through
+``run_sync``, which the caller picks: a thread of its own at startup (so a blocking init cannot
+stall the event loop and the startup timeout holds), the calling thread per request. A plain
+callable is called where the caller runs: it may build an object that needs the running event
+loop (``aiohttp.ClientSession``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from dependency_injector import resources
+
+from django_lifespan_di.waiting import discard_outcome
+
+T = TypeVar("T")
+
+#: Closes one opened resource; gets the exception that ends its scope (None at shutdown).
+Closer = Callable[[BaseException | None], Awaitable[None]]
+#: Runs sync code (``fn``); ``undo(result)`` closes what it opened if the caller gave up.
+RunSync = Callable[[Callable[[], Any], Callable[[Any], object] | None], Awaitable[Any]]
+
+
+def is_async_declaration(provides: object) -> bool:
+    """Whether opening ``provides`` awaits (known before calling it).
+
+    dependency-injector (4.48+) stores a generator function wrapped by ``contextmanager`` /
+    ``asynccontextmanager``: the function it wraps says which.
+    """
+    if isinstance(provides, type):
+        return issubclass(provides, resources.AsyncResource) or hasattr(provides, "__aenter__")
+    original = inspect.unwrap(provides) if callable(provides) else provides
+    return inspect.isasyncgenfunction(original) or inspect.iscoroutinefunction(original)
+
+
+class WouldAwait(Exception):
+    """A declaration that must open without awaiting gave an awaitable or an async context
+    manager (a sync per-request resource opened in a sync view, with no event loop)."""
+
+
+async def open_declaration(
+    provides: Callable[..., Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    run_sync: RunSync,
+    *,
+    sync_only: bool = False,
+) -> tuple[Any, Closer | None]:
+    """Open what ``provides(*args, **kwargs)`` declares; return the value and its closer.
+
+    A generator function comes wrapped by ``contextmanager`` / ``asynccontextmanager``
+    (dependency-injector does that), so it is one of the context managers below. With
+    ``sync_only``, what would need awaiting raises ``WouldAwait`` before anything is entered:
+    it could be opened, but its close could not run.
+    """
+    if isinstance(provides, type) and issubclass(provides, resources.AsyncResource):
+        async_resource = provides()
+        value = await async_resource.init(*args, **kwargs)
+        return value, lambda exc: async_resource.shutdown(value)
+    if isinstance(provides, type) and issubclass(provides, resources.Resource):
+        sync_resource = provides()
+        value = await run_sync(
+            lambda: sync_resource.init(*args, **kwargs),
+            lambda opened: sync_resource.shutdown(opened),
+        )
+        return value, lambda exc: run_sync(lambda: sync_resource.shutdown(value), None)
+    result = provides(*args, **kwargs)
+    if sync_only and (hasattr(result, "__aenter__") or inspect.isawaitable(result)):
+        if inspect.iscoroutine(result):
+            result.close()  # never awaited: closed now, so Python does not warn about it later
+        raise WouldAwait
+    if hasattr(result, "__aenter__"):
+        return await result.__aenter__(), _async_exit(result)
+    if isinstance(result, AbstractContextManager) or hasattr(result, "__enter__"):
+        return await _enter(result, run_sync)
+    if inspect.isawaitable(result):
+        return await result, None
+    return result, None
+
+
+async def _enter(context: Any, run_sync: RunSync) -> tuple[Any, Closer]:
+    """Enter a sync context manager through ``run_sync``; exit it there too."""
+
+    def undo(_: object) -> None:
+        context.__exit__(None, None, None)
+
+    async def close(exc: BaseException | None) -> None:
+        exc_info = (type(exc), exc, exc.__traceback__) if exc else (None, None, None)
+        await run_sync(lambda: context.__exit__(*exc_info), None)
+
+    return await run_sync(context.__enter__, undo), close
+
+
+def _async_exit(context: Any) -> Closer:
+    async def close(exc: BaseException | None) -> None:
+        await context.__aexit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+
+    return close
+
+
+async def run_inline(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
+    """``RunSync`` for code that may run where the caller is (per request)."""
+    return fn()
+
+
+#: How long a cancelled caller of ``run_in_thread`` still waits for the thread to return (and
+#: for ``undo`` to close what it opened): within the runtime's grace period.
+THREAD_UNWIND_SECONDS = 0.4
+
+
+async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
+    """``RunSync`` in a daemon thread of its own; awaiting it can be cancelled at any time.
+
+    A thread, not the loop's executor: a call that never returns keeps one thread, not an
+    executor slot, and at interpreter exit (when executors refuse work) shutdowns still run.
+    A thread cannot be interrupted: if the caller is cancelled, it waits a little longer for
+    ``fn`` to return, and whatever ``fn`` opened is closed with ``undo`` (by the thread itself
+    if it returns later still).
+    """
+    lock = threading.Lock()
+    given_up = returned = False
+
+    def call() -> T:
+        nonlocal returned
+        result = fn()
+        with lock:
+            returned = True
+            close_it = given_up
+        if close_it and undo is not None:
+            _undo(undo, result)
+        return result
+
+    finished = in_daemon_thread(call)
+    try:
+        return await asyncio.shield(finished)
+    except asyncio.CancelledError:
+        with lock:
+            given_up = True
+            close_here = returned
+        finished.add_done_callback(discard_outcome)  # an outcome nobody awaits is not "lost"
+        done, _ = await asyncio.wait([finished], timeout=THREAD_UNWIND_SECONDS)
+        if close_here and done and finished.exception() is None and undo is not None:
+            # It returned just before the caller gave up: nobody closed it yet.
+            closing = in_daemon_thread(functools.partial(_undo, undo, finished.result()))
+            await asyncio.wait([closing], timeout=THREAD_UNWIND_SECONDS)
+        raise
+
+
+def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
+    """Run ``fn`` in a new daemon thread, with this context; a future of its outcome."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        # Never cancelled: callers await it through asyncio.shield().
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = context.run(fn)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="django-lifespan-di", daemon=True).start()
+    return future
+
+
+def _undo(undo: Callable[[Any], object], value: Any) -> None:
+    try:
+        undo(value)
+    except Exception:
+        logging.getLogger("django_lifespan_di").exception(
+            "Closing what a cancelled start had opened failed"
+        )

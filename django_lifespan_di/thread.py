@@ -1,0 +1,202 @@
+"""``LifespanThread``: the lifespan on an event loop of its own, for processes with no ASGI server.
+
+A WSGI server, a Celery worker, a management command or a script has no server loop that runs
+the ASGI lifespan. A ``LifespanThread`` runs [``lifespan()``][django_lifespan_di.lifespan] on a
+new event loop in a daemon thread: the same startup, ordering, rollback and shutdown as under an
+ASGI server, and async resources belong to that loop. Sync code anywhere in the process reaches
+the objects (``@inject``, ``resolve()``, ``get_container()``), and async clients through
+[``run_in_lifespan_loop()``][django_lifespan_di.run_in_lifespan_loop], which runs coroutines on
+that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+import weakref
+from types import TracebackType
+from typing import Any
+
+from django_lifespan_di import _internals, registry
+from django_lifespan_di.conf import conf
+from django_lifespan_di.exceptions import LifespanError, ShutdownError
+from django_lifespan_di.runtime import GRACE_SECONDS, lifespan
+
+logger = logging.getLogger("django_lifespan_di")
+
+#: The event loops that ``LifespanThread``s run. Nothing but the lifespan runs on them, so a sync
+#: thread with no loop of its own (a request of Django's LiveServerThread, the sync test Client)
+#: may hand its async views to one of them. Any other loop (a test's, under the async
+#: ``lifespan`` fixture) is busy with code of its own and is never lent to another thread.
+_thread_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def runs_in_lifespan_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is the event loop of a ``LifespanThread``."""
+    return loop in _thread_loops
+
+
+class LifespanThread:
+    """The lifespan on an event loop in a thread of its own.
+
+        thread = LifespanThread().start()   # raises StartupError, all or nothing
+        ...                                  # @inject, resolve(), run_in_lifespan_loop()
+        thread.stop()                        # raises ShutdownError, every shutdown runs
+
+    or ``with LifespanThread() as thread: ...``. If the process exits while it runs, it is
+    stopped on the way out (before Python's thread pools shut down, so shutdowns that use them
+    still work). It is bound to the process that started it: in a forked child it is not
+    running, ``stop()`` does nothing, and ``start()`` starts a new one in the child.
+    """
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._finished = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._shutdown_error: BaseException | None = None
+        self._registered_at_exit = False
+        #: The lifespan state, once started.
+        self.state: dict[str, Any] = {}
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """Whether it started in this process and has not stopped."""
+        return (
+            self._pid == registry.process_id
+            and self._ready.is_set()
+            and not self._finished.is_set()
+            and self._startup_error is None
+        )
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the lifespan runs on (``LifespanError`` unless it is running)."""
+        if not self.is_running or self._loop is None:
+            raise LifespanError("This LifespanThread is not running in this process.")
+        return self._loop
+
+    def start(self) -> LifespanThread:
+        """Start the lifespan and wait until it has started; return this thread.
+
+        Raises [``StartupError``][django_lifespan_di.StartupError] after closing whatever had
+        started, as ``lifespan()`` does.
+        """
+        if self.is_running:
+            raise LifespanError("This LifespanThread is already running; stop() it first.")
+        self._pid = registry.process_id
+        self._ready, self._finished = threading.Event(), threading.Event()
+        self._startup_error = self._shutdown_error = None
+        threading.Thread(target=self._run, name="django-lifespan-di", daemon=True).start()
+        self._ready.wait()
+        error = self._take("_startup_error")
+        if error is not None:
+            _wait(self._finished, None)
+            raise error
+        if not self._registered_at_exit:
+            self._registered_at_exit = True
+            _internals.at_interpreter_exit(self._stop_at_exit)
+        return self
+
+    def stop(self) -> None:
+        """Shut the lifespan down and wait for it; nothing happens if it is not running here.
+
+        Raises [``ShutdownError``][django_lifespan_di.ShutdownError] naming each shutdown that
+        failed or was abandoned, once every one has run.
+        """
+        loop, stop_requested = self._loop, self._stop_requested
+        if not self.is_running or loop is None or stop_requested is None:
+            return
+        if _internals.running_loop() is loop:
+            raise LifespanError(
+                "LifespanThread.stop() was called from the lifespan's own event loop, which it "
+                "would wait for forever; call it from another thread."
+            )
+        with contextlib.suppress(RuntimeError):  # the loop has closed already
+            loop.call_soon_threadsafe(stop_requested.set)
+        # The runtime's own deadlines bound the shutdown; the margin covers the rest.
+        limit = conf.SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5
+        if not _wait(self._finished, limit):
+            raise ShutdownError(
+                [("LifespanThread", TimeoutError(f"the lifespan did not stop within {limit:g} s"))]
+            )
+        error = self._take("_shutdown_error")
+        if error is not None:
+            raise error
+
+    def __enter__(self) -> LifespanThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _take(self, name: str) -> BaseException | None:
+        """The error the thread left in ``name`` (it sets them while this thread waits)."""
+        error: BaseException | None = getattr(self, name)
+        setattr(self, name, None)
+        return error
+
+    # -- the thread -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        _thread_loops.add(loop)
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+                self._finished.set()
+
+    async def _main(self) -> None:
+        self._stop_requested = asyncio.Event()
+        try:
+            async with lifespan() as state:
+                self.state = state
+                self._ready.set()
+                await self._stop_requested.wait()
+        except BaseException as exc:
+            if self._ready.is_set():
+                self._shutdown_error = exc
+            else:
+                self._startup_error = exc
+                self._ready.set()
+
+    def _stop_at_exit(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            logger.exception("The lifespan's shutdown at interpreter exit failed")
+
+
+def _wait(event: threading.Event, limit: float | None) -> bool:
+    """Wait for ``event`` within ``limit`` seconds; a Ctrl-C meanwhile does not cut it short.
+
+    An event, not ``Thread.join()``: a join interrupted by ``KeyboardInterrupt`` marks the thread
+    stopped while it still runs (CPython 3.11's ``_wait_for_tstate_lock``).
+    """
+    deadline = None if limit is None else time.monotonic() + limit
+    while not event.is_set():
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return False
+        try:
+            event.wait(remaining)
+        except KeyboardInterrupt:
+            logger.warning("Ctrl-C while the lifespan shuts down: waiting for it to finish")
+    return True

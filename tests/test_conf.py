@@ -1,0 +1,65 @@
+"""``conf``: the ``LIFESPAN_DI`` setting read lazily, each mistake a ``ConfigurationError`` with
+the id of the check that reports it (``tests/test_checks.py`` runs the checks themselves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from django_lifespan_di import ConfigurationError
+from django_lifespan_di.conf import DEFAULTS, conf, import_container, require_installed
+from tests.project.containers import Container
+
+
+def test_defaults_apply_to_what_the_setting_leaves_out() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.project.containers.Container"]}):
+        assert conf.is_set
+        assert DEFAULTS["STARTUP_TIMEOUT"] == conf.STARTUP_TIMEOUT
+        assert DEFAULTS["SHUTDOWN_TIMEOUT"] == conf.SHUTDOWN_TIMEOUT
+        assert conf.container_classes() == (Container,)
+
+
+def test_every_read_goes_to_django_settings_so_overrides_work() -> None:
+    with override_settings(LIFESPAN_DI={"STARTUP_TIMEOUT": 2}):
+        assert conf.STARTUP_TIMEOUT == 2.0
+        assert conf.CONTAINERS == ()
+    assert settings.LIFESPAN_DI["STARTUP_TIMEOUT"] == conf.STARTUP_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("value", "read", "check_id"),
+    [
+        ([], "CONTAINERS", "django_lifespan_di.E001"),
+        ({"CONTAINER": []}, "CONTAINERS", "django_lifespan_di.E001"),
+        ({"CONTAINERS": "myproject.Container"}, "CONTAINERS", "django_lifespan_di.E002"),
+        ({"CONTAINERS": [Container]}, "CONTAINERS", "django_lifespan_di.E002"),
+        ({"STARTUP_TIMEOUT": 0}, "STARTUP_TIMEOUT", "django_lifespan_di.E003"),
+        ({"SHUTDOWN_TIMEOUT": True}, "SHUTDOWN_TIMEOUT", "django_lifespan_di.E003"),
+    ],
+    ids=["not-a-dict", "unknown-key", "a-string", "a-class", "zero", "a-bool"],
+)
+def test_a_bad_value_names_the_setting_and_its_check(value: Any, read: str, check_id: str) -> None:
+    with override_settings(LIFESPAN_DI=value), pytest.raises(ConfigurationError) as caught:
+        getattr(conf, read)
+    assert caught.value.check_id == check_id
+    assert "settings.LIFESPAN_DI" in str(caught.value)
+
+
+def test_a_container_path_is_imported_or_named_as_the_fault() -> None:
+    assert import_container("tests.project.containers.Container") is Container
+    with pytest.raises(ConfigurationError) as caught:
+        import_container("tests.project.containers.Service")
+    assert caught.value.check_id == "django_lifespan_di.E005"
+    assert "not a subclass of dependency_injector.containers.DeclarativeContainer" in str(
+        caught.value
+    )
+
+
+def test_the_app_must_be_installed() -> None:
+    require_installed()  # the test settings install it
+    apps = [app for app in settings.INSTALLED_APPS if app != "django_lifespan_di"]
+    with override_settings(INSTALLED_APPS=apps), pytest.raises(ConfigurationError):
+        require_installed()

@@ -1,0 +1,306 @@
+"""Per-request resources are per request, however they are reached (issue 14).
+
+Each ``@inject`` call gets its own ``RequestResource`` objects, through a factory, a nested
+factory, a ``Callable``, a positional argument, ``resolve()`` or a ``Provider[...]`` marker,
+closed when the call returns or raises; what would share one between calls refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from django_lifespan_di import InjectionError, Provide, Provider, inject, resolve
+from django_lifespan_di.runtime import Runtime
+from tests.project import journal
+from tests.project.containers import Service, Tracked
+from tests.support.fault_containers import ScopeContainer, ShapesContainer, open_unit_of_work
+from tests.test_runtime import journaled, make_runtime
+
+SCOPE_CONTAINER = "tests.support.fault_containers.ScopeContainer"
+
+
+@pytest.fixture
+async def runtime() -> AsyncIterator[Runtime]:
+    runtime = make_runtime(ScopeContainer)
+    await runtime.start()
+    journal.EVENTS.clear()
+    yield runtime
+    await runtime.stop()
+
+
+def opened(name: str) -> list[str]:
+    """The serial numbers of the ``name`` objects opened, in order."""
+    return [event.split()[-1] for event in journal.EVENTS if event.startswith(f"open {name} ")]
+
+
+def closed(name: str) -> list[str]:
+    return [event.split()[-1] for event in journal.EVENTS if event.startswith(f"close {name} ")]
+
+
+@inject
+async def through_a_factory(service: Service = Provide[ScopeContainer.service]) -> Tracked:
+    return service.client
+
+
+@inject
+async def through_a_nested_factory(
+    nested: Service = Provide[ScopeContainer.nested],
+) -> Tracked:
+    inner: Service = nested.client  # type: ignore[assignment]  # a Service built on a Service
+    return inner.client
+
+
+@inject
+def through_a_positional_argument(
+    service: Service = Provide[ScopeContainer.positional],
+) -> Tracked:
+    return service.client
+
+
+@inject
+def through_a_callable(report: dict[str, Any] = Provide[ScopeContainer.report]) -> Tracked:
+    assert report["label"] == "callable"
+    return report["uow"]  # type: ignore[no-any-return]
+
+
+@inject
+async def through_resolve(service: Service = Provide[ScopeContainer.sync_service]) -> Tracked:
+    # resolve() inside the call: the same scope, so the same object as the parameter's.
+    again = resolve(ScopeContainer.sync_service)
+    assert again.client is service.client
+    return again.client
+
+
+@inject
+async def through_a_provider_marker(make: Any = Provider[ScopeContainer.service]) -> Tracked:
+    first, second = await make(), await make()
+    assert first.client is second.client  # one per call, however often it is asked for
+    return first.client  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (through_a_factory, "uow"),
+        (through_a_nested_factory, "uow"),
+        (through_a_positional_argument, "sync_uow"),
+        (through_a_callable, "sync_uow"),
+        (through_resolve, "sync_uow"),
+        (through_a_provider_marker, "uow"),
+    ],
+    ids=["factory", "nested factory", "positional", "callable", "resolve", "provider marker"],
+)
+async def test_each_call_gets_its_own_request_resource_closed_when_it_returns(
+    runtime: Runtime, call: Any, name: str
+) -> None:
+    async def once() -> Tracked:
+        result = call()
+        return await result if asyncio.iscoroutine(result) else result  # type: ignore[no-any-return]
+
+    first = await once()
+    second = await once()
+    assert first is not second
+    assert first.closed
+    assert second.closed
+    assert first.dependencies["client"] is runtime.state["client"]  # built on the shared one
+    assert opened(name) == closed(name) == [str(first.serial), str(second.serial)]
+    assert not runtime.state["client"].closed
+
+
+async def test_concurrent_calls_never_share_one(runtime: Runtime) -> None:
+    seen = await asyncio.gather(*(through_a_factory() for _ in range(20)))
+    assert len({unit.serial for unit in seen}) == 20
+    assert sorted(opened("uow")) == sorted(closed("uow"))
+
+
+async def test_a_sync_view_closes_the_first_when_the_second_fails_to_open(
+    runtime: Runtime,
+) -> None:
+    @inject
+    def view(
+        unit: Tracked = Provide[ScopeContainer.sync_uow],
+        failing: Tracked = Provide[ScopeContainer.failing],
+    ) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(ConnectionRefusedError):
+        await sync_to_async(view)()
+    assert len(opened("sync_uow")) == 1
+    assert closed("sync_uow") == opened("sync_uow")
+    assert journaled("attempt") == ["failing"]
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_cleanup_that_swallows_the_view_exception_cannot_hide_it(
+    runtime: Runtime, kind: str
+) -> None:
+    @inject
+    async def async_view(unit: Tracked = Provide[ScopeContainer.swallowing]) -> str:
+        raise ValueError("the view failed")
+
+    @inject
+    def sync_view(unit: Tracked = Provide[ScopeContainer.swallowing]) -> str:
+        raise ValueError("the view failed")
+
+    with pytest.raises(ValueError, match="the view failed"):
+        await (async_view() if kind == "async" else sync_to_async(sync_view)())
+    assert len(journaled("swallowed")) == 1  # it saw the exception ...
+    assert closed("swallowing") == opened("swallowing")  # ... closed, and the error went on
+
+
+async def test_a_singleton_built_on_a_request_resource_refuses(runtime: Runtime) -> None:
+    @inject
+    def view(shared: Service = Provide[ScopeContainer.shared_report]) -> Service:
+        return shared
+
+    with pytest.raises(InjectionError) as caught:
+        await sync_to_async(view)()
+    assert str(caught.value) == (
+        "ScopeContainer.shared_report is a Singleton built on the per-request "
+        "ScopeContainer.sync_uow: it would hand the first request's object to every later "
+        "one. Make it a Factory."
+    )
+    assert opened("sync_uow") == []  # refused before anything opened
+
+
+def test_the_checks_report_a_singleton_built_on_a_request_resource() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [SCOPE_CONTAINER]}):
+        errors = [e for e in run_checks() if e.id == "django_lifespan_di.E106"]
+    assert [error.obj for error in errors] == ["ScopeContainer.shared_report"]
+
+
+async def test_a_refused_resolve_opens_nothing(runtime: Runtime) -> None:
+    @inject
+    async def view(unit: Tracked = Provide[ScopeContainer.sync_uow]) -> None:
+        with pytest.raises(InjectionError, match="gives an awaitable"):
+            resolve(ScopeContainer.service)  # a factory over an async per-request resource
+
+    await view()
+    assert opened("uow") == []
+    assert len(opened("sync_uow")) == 1
+
+
+async def test_outside_an_inject_call_a_request_resource_refuses(runtime: Runtime) -> None:
+    with pytest.raises(InjectionError, match="no @inject call with a per-request parameter"):
+        resolve(ScopeContainer.sync_service)
+    with pytest.raises(InjectionError, match="lives for one request"):
+        runtime.container(ScopeContainer).sync_uow()
+    assert journal.EVENTS == []
+
+
+async def test_a_task_started_by_a_call_cannot_open_after_it_returned(runtime: Runtime) -> None:
+    later: list[asyncio.Task[Any]] = []
+
+    @inject
+    async def view(make: Any = Provider[ScopeContainer.service]) -> None:
+        async def after() -> None:
+            await asyncio.sleep(0.05)
+            await make()
+
+        later.append(asyncio.ensure_future(after()))
+
+    await view()
+    with pytest.raises(InjectionError, match="has returned: its per-request resources are closed"):
+        await later[0]
+    assert opened("uow") == []
+
+
+def test_a_shared_resource_built_on_a_request_resource_fails_the_startup() -> None:
+    from dependency_injector import containers, providers
+
+    from django_lifespan_di import RequestResource, StartupError
+
+    class Misbuilt(containers.DeclarativeContainer):
+        client = providers.Resource(Tracked, "client")
+        uow = RequestResource(open_unit_of_work, "uow", client=client)
+        pool = providers.Resource(Service, client=uow)
+
+    with pytest.raises(StartupError, match=r"Misbuilt\.pool is a shared Resource built on"):
+        make_runtime(Misbuilt)
+
+
+# -- every documented shape ------------------------------------------------------------------
+
+
+@inject
+async def every_shape(
+    class_based: Tracked = Provide[ShapesContainer.class_based],
+    async_class_based: Tracked = Provide[ShapesContainer.async_class_based],
+    async_context: Tracked = Provide[ShapesContainer.async_context],
+    plain: Tracked = Provide[ShapesContainer.plain],
+    with_token: Tracked = Provide[ShapesContainer.with_token],
+) -> list[Tracked]:
+    return [class_based, async_class_based, async_context, plain, with_token]
+
+
+@inject
+def sync_view_with_an_awaiting_resource(
+    unit: Tracked = Provide[ShapesContainer.awaits_in_sync],
+) -> Tracked:
+    return unit  # pragma: no cover  (never called: opening refuses)
+
+
+@inject
+def sync_view_with_a_coroutine(
+    unit: Tracked = Provide[ShapesContainer.coroutine_in_sync],
+) -> Tracked:
+    return unit  # pragma: no cover  (never called: opening refuses)
+
+
+@inject
+def sync_view_with_an_awaited_argument(
+    unit: Tracked = Provide[ShapesContainer.sync_with_token],
+) -> Tracked:
+    return unit  # pragma: no cover  (never called: opening refuses)
+
+
+async def test_every_shape_is_opened_per_call_and_closed_after_it() -> None:
+    runtime = make_runtime(ShapesContainer)
+    await runtime.start()
+    try:
+        first, second = await every_shape(), await every_shape()
+    finally:
+        await runtime.stop()
+    assert [unit.name for unit in first] == [
+        "class_based",
+        "async_class_based",
+        "async_context",
+        "plain",
+        "with_token",
+    ]
+    assert first[4].dependencies == {"token": "token"}  # an awaitable argument, awaited
+    for name in ("class_based", "async_class_based", "async_context", "plain", "with_token"):
+        assert len(set(opened(name))) == 2, name  # one per call
+    for name in ("class_based", "async_class_based", "async_context", "with_token"):
+        assert closed(name) == opened(name), name  # each closed after its call
+    assert closed("plain") == []  # a plain function's object has nothing to close
+    assert {unit.serial for unit in first}.isdisjoint(unit.serial for unit in second)
+
+
+@pytest.mark.parametrize(
+    ("view", "name"),
+    [
+        (sync_view_with_an_awaiting_resource, "awaits_in_sync"),
+        (sync_view_with_a_coroutine, "coroutine_in_sync"),
+        (sync_view_with_an_awaited_argument, "sync_with_token"),
+    ],
+)
+async def test_a_sync_resource_that_would_await_is_refused_before_it_opens(
+    view: Any, name: str
+) -> None:
+    # It could be opened in a sync view, but never closed there: refused before it opens.
+    runtime = make_runtime(ShapesContainer)
+    await runtime.start()
+    try:
+        with pytest.raises(InjectionError, match=f"ShapesContainer.{name} awaits something"):
+            await sync_to_async(view)()
+    finally:
+        await runtime.stop()
+    assert opened(name) == []

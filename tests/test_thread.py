@@ -1,0 +1,156 @@
+"""``LifespanThread``: the lifespan on a loop of its own, for code with no server loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from dependency_injector import containers, providers
+from django.test import override_settings
+
+from django_lifespan_di import (
+    LifespanError,
+    LifespanThread,
+    ShutdownError,
+    StartupError,
+    get_container,
+    resolve,
+    run_in_lifespan_loop,
+)
+from tests.project import journal
+from tests.project.containers import Container, Tracked
+
+
+async def loop_of(client: Tracked) -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def test_it_starts_serves_sync_code_and_stops() -> None:
+    with LifespanThread() as thread:
+        assert thread.loop.is_running()
+        assert thread.state["http_client"].name == "http_client"
+        client = resolve(Container.http_client)  # sync code, another thread than the loop's
+        assert client is thread.state["http_client"]
+        assert get_container(Container).cache() is thread.state["cache"]
+        # Coroutines run on the lifespan's own loop, the one its objects belong to.
+        assert run_in_lifespan_loop(loop_of, client) is thread.loop
+    assert not thread.is_running
+    assert sorted(e for e in journal.EVENTS if e.startswith("close")) == [
+        "close cache",
+        "close database",
+        "close http_client",
+        "close reporter",
+    ]
+    with pytest.raises(LifespanError, match="not running in this process"):
+        thread.loop  # noqa: B018
+
+
+def test_a_failed_startup_is_raised_by_start_with_everything_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFESPAN_DI_TEST_FAIL_START", "http_client")
+    thread = LifespanThread()
+    with pytest.raises(StartupError, match=r"Container\.http_client failed to start"):
+        thread.start()
+    assert not thread.is_running
+    opened = {e.split()[1] for e in journal.EVENTS if e.startswith("open")} - {"http_client"}
+    closed = {e.split()[1] for e in journal.EVENTS if e.startswith("close")}
+    assert opened == closed
+
+
+def test_a_failed_shutdown_is_raised_by_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFESPAN_DI_TEST_FAIL_STOP", "cache")
+    thread = LifespanThread().start()
+    with pytest.raises(ShutdownError, match=r"Container\.cache: RuntimeError"):
+        thread.stop()
+    thread.stop()  # stopped already: nothing to do
+
+
+def test_it_cannot_be_started_twice_and_can_start_again_after_a_stop() -> None:
+    thread = LifespanThread().start()
+    try:
+        with pytest.raises(LifespanError, match="already running"):
+            thread.start()
+    finally:
+        thread.stop()
+    with thread:
+        assert thread.is_running
+
+
+def test_in_a_forked_child_it_is_not_running_and_stop_does_nothing() -> None:
+    thread = LifespanThread().start()
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            report = [str(thread.is_running)]
+            thread.stop()  # the parent's: must neither hang nor touch anything
+            report.append("stopped nothing")
+            os.write(write, ",".join(report).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            assert pipe.read() == "False,stopped nothing"
+        os.waitpid(pid, 0)
+        assert thread.is_running  # the parent's is untouched
+    finally:
+        thread.stop()
+
+
+def test_it_stops_at_interpreter_exit(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.server import ROOT
+
+    script = (
+        "import django; django.setup()\n"
+        "from django_lifespan_di import LifespanThread\n"
+        "LifespanThread().start()\n"
+        "print('started', flush=True)\n"  # and exit without stopping it
+    )
+    journal_path = tmp_path / "journal"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "LIFESPAN_DI_TEST_JOURNAL": str(journal_path),
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    events = [line.split(" ", 1)[1] for line in journal_path.read_text().splitlines()]
+    opened = sorted(e.split()[1] for e in events if e.startswith("open"))
+    closed = sorted(e.split()[1] for e in events if e.startswith("close"))
+    assert opened == closed == ["cache", "database", "http_client", "reporter"]
+
+
+async def open_slowly_closing() -> AsyncIterator[str]:
+    yield "slow"
+    await asyncio.sleep(0.5)
+    journal.record("close slow")
+
+
+class SlowCloseContainer(containers.DeclarativeContainer):
+    slow = providers.Resource(open_slowly_closing)
+
+
+@override_settings(LIFESPAN_DI={"CONTAINERS": [f"{__name__}.SlowCloseContainer"]})
+def test_a_ctrl_c_while_it_stops_does_not_cut_the_shutdown_short() -> None:
+    thread = LifespanThread().start()
+    threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+    thread.stop()  # a real SIGINT arrives in this (the main) thread while it waits
+    assert journal.EVENTS == ["close slow"]
+    assert not thread.is_running
+
+
+@override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.project.containers.Container"]})
+async def test_async_code_on_another_loop_is_told_to_use_run_in_lifespan_loop() -> None:
+    from django_lifespan_di import EventLoopError
+
+    with LifespanThread(), pytest.raises(EventLoopError, match="run_in_lifespan_loop"):
+        resolve(Container.http_client)
