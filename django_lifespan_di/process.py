@@ -48,9 +48,8 @@ def start_process_lifespan() -> LifespanThread:
 
 def stop_process_lifespan() -> None:
     """Stop this process's lifespan if it runs here; raises ``ShutdownError``."""
-    thread = _thread
-    if thread is not None and _pid == registry.process_id:
-        thread.stop()
+    if _thread is not None:
+        _thread.stop()  # in a forked child, the parent's: its stop() does nothing there
 
 
 def forget_process_lifespan() -> None:

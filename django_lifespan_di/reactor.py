@@ -23,8 +23,7 @@ import threading
 from typing import Any
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import conf
-from django_lifespan_di.runtime import GRACE_SECONDS, lifespan
+from django_lifespan_di.runtime import lifespan, stop_wait_limit
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -120,6 +119,6 @@ class ReactorLifespan:
         if self._finished.is_set() or not self.loop.is_running():
             return
         self.loop.call_soon_threadsafe(self._stop_requested.set)
-        limit = conf.SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5
+        limit = stop_wait_limit()
         if not self._finished.wait(limit):
             logger.error("The lifespan did not stop within %g s at interpreter exit", limit)

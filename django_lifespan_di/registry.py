@@ -40,8 +40,10 @@ def activate(runtime: Runtime) -> None:
 
 
 def deactivate(runtime: Runtime) -> None:
-    if runtime.loop is not None and _by_loop.get(runtime.loop) is runtime:
-        del _by_loop[runtime.loop]
+    assert runtime.loop is not None
+    # A loop has one runtime at most (``Runtime.start`` refuses a second before activating);
+    # in a forked child, none (the fork hook below forgets them).
+    _by_loop.pop(runtime.loop, None)
 
 
 def serves(loop: asyncio.AbstractEventLoop) -> bool:

@@ -69,6 +69,14 @@ GRACE_SECONDS = 1.0
 #: How often shutdown looks whether the in-flight calls have finished.
 DRAIN_POLL_SECONDS = 0.01
 
+
+def stop_wait_limit() -> float:
+    """How long another thread waits for a lifespan it asked to stop (``LifespanThread.stop``,
+    daphne's reactor at exit): the runtime's own deadlines bound the shutdown, the margin
+    covers a loop that something blocks."""
+    return conf.SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5
+
+
 #: The runtime whose startup the current task belongs to: its managers and resource arguments may
 #: use what has started; nothing else gets anything before startup has completed.
 _starting: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(

@@ -60,9 +60,12 @@ class InjectionSpec:
         A URL pattern with unnamed groups passes positional values: they fill the parameters
         callers see, never an injected one (``TypeError`` if there are too many, as for any
         function, or if values for ``*args`` would have to pass through an injected one).
+        Injected arguments given explicitly (a unit test's fakes) pass through as they are.
         """
+        explicit = {name: value for name, value in kwargs.items() if name in self.names}
+        others = {name: value for name, value in kwargs.items() if name not in self.names}
         try:
-            bound = self.visible.bind_partial(*args, **kwargs)
+            bound = self.visible.bind_partial(*args, **others)
         except TypeError as exc:
             raise TypeError(f"{self.name}(): {exc}") from None
         positional = [
@@ -83,7 +86,7 @@ class InjectionSpec:
                     f"injected parameter {injected!r} before it; make {injected!r} keyword-only "
                     f"(after *{parameter.name}) to pass them."
                 )
-        return tuple(positional), keywords
+        return tuple(positional), {**keywords, **explicit}
 
 
 #: Every decorated function, for the system checks (``checks.py``).

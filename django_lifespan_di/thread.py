@@ -21,9 +21,8 @@ from types import TracebackType
 from typing import Any
 
 from django_lifespan_di import _internals, registry
-from django_lifespan_di.conf import conf
 from django_lifespan_di.exceptions import LifespanError, ShutdownError
-from django_lifespan_di.runtime import GRACE_SECONDS, lifespan
+from django_lifespan_di.runtime import lifespan, stop_wait_limit
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -121,8 +120,7 @@ class LifespanThread:
             )
         with contextlib.suppress(RuntimeError):  # the loop has closed already
             loop.call_soon_threadsafe(stop_requested.set)
-        # The runtime's own deadlines bound the shutdown; the margin covers the rest.
-        limit = conf.SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5
+        limit = stop_wait_limit()
         if not _wait(self._finished, limit):
             raise ShutdownError(
                 [("LifespanThread", TimeoutError(f"the lifespan did not stop within {limit:g} s"))]

@@ -78,6 +78,24 @@ async def test_a_missing_key_lists_the_keys_there_are(lifespan_client: AsyncClie
     assert isinstance(caught.value, KeyError)
 
 
+async def test_get_gives_a_default_for_a_missing_key_and_keeps_the_guards(
+    lifespan: dict[str, Any],
+) -> None:
+    state = request_state(RequestFactory().get("/"))[0]
+    assert state.get("http_client") is lifespan["http_client"]
+    assert state.get("no_such_key") is None
+    assert state.get("no_such_key", "fallback") == "fallback"
+
+    def on_another_loop() -> None:
+        async def read() -> None:
+            state.get("http_client")
+
+        asyncio.run(read())
+
+    with pytest.raises(EventLoopError, match=r"request.state\['http_client'\] cannot be used"):
+        await asyncio.to_thread(on_another_loop)
+
+
 async def slow_request_in_flight(client: AsyncClient, seconds: float) -> asyncio.Task[Any]:
     """A request to the slow view (it holds request.state), once the view runs."""
     request = asyncio.create_task(client.get(f"/slow/?seconds={seconds}"))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from django_lifespan_di import LifespanNotRunning, StartupError, resolve
+from django_lifespan_di import LifespanNotRunning, StartupError, process, resolve
 from django_lifespan_di.process import (
     forget_process_lifespan,
     start_process_lifespan,
@@ -28,6 +28,13 @@ def test_it_starts_once_and_stops() -> None:
     stop_process_lifespan()
     assert not thread.is_running
     stop_process_lifespan()  # nothing left to stop
+
+
+def test_stopping_before_anything_started_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(process, "_thread", None)  # as in a process that never started one
+    stop_process_lifespan()
+    with pytest.raises(LifespanNotRunning, match="The lifespan is not running"):
+        resolve(Container.cache)
 
 
 def test_a_failed_startup_is_kept_and_named_by_every_later_use(

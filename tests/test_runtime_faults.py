@@ -434,6 +434,32 @@ async def test_a_forked_child_never_gets_the_parents_objects() -> None:
         assert "Start the lifespan in the child" in line, line
 
 
+def test_a_fork_with_no_lifespan_running_gives_the_child_the_usual_message() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            resolve(Container.cache)
+            os.write(write, b"handed out")
+        except LifespanNotRunning as exc:
+            os.write(write, str(exc).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        message = pipe.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    assert message.startswith("The lifespan is not running. The usual causes"), message
+
+
+def test_sync_code_outside_any_loop_cannot_pick_one_of_several_lifespans() -> None:
+    with (
+        LifespanThread(),
+        LifespanThread(),
+        pytest.raises(LifespanNotRunning, match="Several lifespans are running"),
+    ):
+        resolve(Container.cache)
+
+
 async def test_a_chain_of_a_thousand_resources_starts_in_order_and_closes_in_reverse() -> None:
     runtime = make_runtime(chain_container(1000))
     await runtime.start()

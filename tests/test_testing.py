@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
-from django.test import AsyncClient, Client, SimpleTestCase
+from django.test import AsyncClient, Client, SimpleTestCase, override_settings
 
 from django_lifespan_di import (
     LifespanError,
@@ -19,7 +19,8 @@ from django_lifespan_di import (
 from django_lifespan_di.pytest_plugin import Override
 from django_lifespan_di.testing import LifespanTestMixin, lifespan, override_providers
 from tests.project import journal
-from tests.project.containers import Container, Tracked, open_async
+from tests.project.containers import Container, Tracked, open_async, open_sync
+from tests.support.fault_containers import BillingContainer, CoreContainer, Repository
 
 
 async def client_id(client: AsyncClient) -> int:
@@ -134,6 +135,44 @@ async def test_sync_exit_refuses_to_leak_an_opened_async_replacement(
     shutdown = replacement.shutdown()
     assert shutdown is not None
     await shutdown
+
+
+async def test_a_sync_replacement_opened_in_a_plain_with_block_is_shut_down(
+    lifespan: dict[str, Any],
+) -> None:
+    with override_providers(Container.cache, providers.Resource(open_sync, "sync_fake")):
+        assert resolve(Container.cache).name == "sync_fake"
+    assert journal.EVENTS[-1] == "close sync_fake"
+    assert resolve(Container.cache) is lifespan["cache"]
+
+
+def test_an_override_the_test_undid_itself_is_left_alone() -> None:
+    with override_providers(Container.cache, Tracked("fake")):
+        Container.cache.reset_override()
+        Container.cache.override(other := Tracked("other"))
+    assert Container.cache() is other  # not the test's own block to undo
+    Container.cache.reset_override()
+
+
+@override_settings(
+    LIFESPAN_DI={
+        "CONTAINERS": [
+            "tests.support.fault_containers.CoreContainer",
+            "tests.support.fault_containers.BillingContainer",
+        ]
+    }
+)
+async def test_an_override_reaches_the_one_live_container_that_has_the_provider() -> None:
+    async with lifespan() as state:
+        fake = Tracked("fake core client")
+        fake_repository = Repository(fake)
+        with override_providers(BillingContainer.repository, providers.Object(fake_repository)):
+            assert resolve(BillingContainer.repository) is fake_repository
+            assert resolve(CoreContainer.client) is state["client"]
+        assert resolve(BillingContainer.repository).client is state["client"]
+        with override_providers(CoreContainer.client, fake):
+            assert resolve(BillingContainer.repository).client is fake
+        assert resolve(BillingContainer.repository).client is state["client"]
 
 
 def test_override_providers_names_a_bad_argument() -> None:

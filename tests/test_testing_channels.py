@@ -80,3 +80,22 @@ async def test_without_a_lifespan_it_says_so() -> None:
     communicator = WebsocketCommunicator(with_lifespan_state(application), "/ws/state/")
     with pytest.raises(LifespanNotRunning, match="The lifespan is not running"):
         await communicator.connect()
+
+
+async def test_a_scope_that_has_a_state_and_the_lifespan_scope_are_left_alone() -> None:
+    # No lifespan needed: a real server's state is used as it is, and the lifespan protocol
+    # passes through to the application.
+    seen: list[dict[str, Any]] = []
+
+    async def record(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    async def nothing(*args: Any) -> Any:
+        return None
+
+    wrapped = with_lifespan_state(record)
+    server_state = {"from": "a real server"}
+    await wrapped({"type": "websocket", "state": server_state}, nothing, nothing)
+    await wrapped({"type": "lifespan"}, nothing, nothing)
+    assert seen[0]["state"] is server_state
+    assert "state" not in seen[1]

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from django_lifespan_di import (
     resolve,
     run_in_lifespan_loop,
 )
+from django_lifespan_di import thread as thread_module
 from tests.project import journal
 from tests.project.containers import Container, Tracked
 
@@ -102,7 +104,8 @@ def test_in_a_forked_child_it_is_not_running_and_stop_does_nothing() -> None:
         thread.stop()
 
 
-def test_it_stops_at_interpreter_exit(tmp_path: Any) -> None:
+@pytest.mark.parametrize("failing_stop", ["", "cache"])
+def test_it_stops_at_interpreter_exit(tmp_path: Any, failing_stop: str) -> None:
     import subprocess
     import sys
 
@@ -120,6 +123,7 @@ def test_it_stops_at_interpreter_exit(tmp_path: Any) -> None:
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "LIFESPAN_DI_TEST_JOURNAL": str(journal_path),
+        "LIFESPAN_DI_TEST_FAIL_STOP": failing_stop,
     }
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -127,6 +131,43 @@ def test_it_stops_at_interpreter_exit(tmp_path: Any) -> None:
     opened = sorted(e.split()[1] for e in events if e.startswith("open"))
     closed = sorted(e.split()[1] for e in events if e.startswith("close"))
     assert opened == closed == ["cache", "database", "http_client", "reporter"]
+    failure_logged = "The lifespan's shutdown at interpreter exit failed" in done.stderr
+    assert failure_logged is bool(failing_stop), done.stderr
+    if failing_stop:
+        assert "Container.cache: RuntimeError: cache failed to close" in done.stderr
+
+
+async def stop_it(thread: LifespanThread) -> None:
+    thread.stop()
+
+
+def test_stop_from_the_lifespans_own_loop_is_refused() -> None:
+    with LifespanThread() as thread:
+        with pytest.raises(LifespanError, match="from the lifespan's own event loop"):
+            run_in_lifespan_loop(stop_it, thread)
+        assert thread.is_running
+
+
+async def open_loop_blocking_close() -> AsyncIterator[str]:
+    yield "blocking"
+    time.sleep(0.5)  # noqa: ASYNC251  # blocks the loop, so its own deadlines cannot fire
+
+
+class LoopBlockingCloseContainer(containers.DeclarativeContainer):
+    blocking = providers.Resource(open_loop_blocking_close)
+
+
+@override_settings(LIFESPAN_DI={"CONTAINERS": [f"{__name__}.LoopBlockingCloseContainer"]})
+def test_stop_gives_up_waiting_for_a_loop_that_something_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread = LifespanThread().start()
+    monkeypatch.setattr(thread_module, "stop_wait_limit", lambda: 0.1)
+    with pytest.raises(ShutdownError, match=r"LifespanThread: .*did not stop within 0.1 s"):
+        thread.stop()
+    monkeypatch.undo()
+    thread.stop()  # waits for the rest of the shutdown this time
+    assert not thread.is_running
 
 
 async def open_slowly_closing() -> AsyncIterator[str]:
