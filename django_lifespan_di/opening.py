@@ -3,7 +3,7 @@
 The lifespan opens shared resources and ``@inject`` opens per-request ones with the same code:
 what ``provides`` is decides how it is entered and what closes it. Sync code (a generator, a
 ``resources.Resource`` subclass, a sync context manager's ``__enter__``) runs through
-``run_sync``, which the caller picks: a thread of its own at startup (so a blocking init cannot
+``run_sync``, which the caller picks: a worker thread at startup (so a blocking init cannot
 stall the event loop and the startup timeout holds), the calling thread per request. A plain
 callable is called where the caller runs: it may build an object that needs the running event
 loop (``aiohttp.ClientSession``).
@@ -17,6 +17,8 @@ import contextvars
 import functools
 import inspect
 import logging
+import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
@@ -122,10 +124,8 @@ THREAD_UNWIND_SECONDS = 0.4
 
 
 async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
-    """``RunSync`` in a daemon thread of its own; awaiting it can be cancelled at any time.
+    """``RunSync`` in a daemon worker thread; awaiting it can be cancelled at any time.
 
-    A thread, not the loop's executor: a call that never returns keeps one thread, not an
-    executor slot, and at interpreter exit (when executors refuse work) shutdowns still run.
     A thread cannot be interrupted: if the caller is cancelled, it waits a little longer for
     ``fn`` to return, and whatever ``fn`` opened is closed with ``undo`` (by the thread itself
     if it returns later still).
@@ -160,7 +160,7 @@ async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None 
 
 
 def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
-    """Run ``fn`` in a new daemon thread, with this context; a future of its outcome."""
+    """Run ``fn`` in a daemon worker thread, with this context; a future of its outcome."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()
@@ -182,8 +182,52 @@ def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
             loop.call_soon_threadsafe(settle, result, error)
 
-    threading.Thread(target=run, name="django-lifespan-di", daemon=True).start()
+    _workers.submit(run)
     return future
+
+
+class _Workers:
+    """Daemon threads that run sync calls, each kept for the next call once it is idle.
+
+    Not the loop's executor: a call that never returns keeps one thread, not an executor slot,
+    and executors refuse work at interpreter exit. Kept rather than one thread per call: from
+    Python 3.12 no thread can start at interpreter exit, which is when ``LifespanThread`` and
+    WSGI workers run their shutdowns; those then run in the threads that ran the opens.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.idle = 0  # threads waiting for a job that nobody has claimed yet
+        self.lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self.lock:
+            start = self.idle == 0
+            if not start:
+                self.idle -= 1  # claimed: a later job does not count on it
+        self.jobs.put(job)
+        if start:
+            # At interpreter exit (Python 3.12+) this raises: the job then waits in the queue
+            # for the next thread to come free.
+            with contextlib.suppress(RuntimeError):
+                threading.Thread(target=self.serve, name="django-lifespan-di", daemon=True).start()
+
+    def serve(self) -> None:
+        while True:
+            self.jobs.get()()  # a job never raises: ``run`` above keeps its outcome
+            with self.lock:
+                self.idle += 1
+
+
+_workers = _Workers()
+
+
+def _forget_parent_workers() -> None:
+    global _workers
+    _workers = _Workers()  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_parent_workers)
 
 
 def _undo(undo: Callable[[Any], object], value: Any) -> None:

@@ -225,6 +225,21 @@ def assert_closed_once(events: list[str], *, failed: str | None = None) -> None:
     assert sorted(chain, key=closed.index) == chain, events
 
 
+def assert_each_process_opened_all_and_closed_once(
+    server: Server, processes: int
+) -> dict[int, list[str]]:
+    """``processes`` processes recorded events; each opened every resource once and closed each
+    once, dependents first. Returns each one's events."""
+    by_pid = journal_by_pid(server)
+    assert len(by_pid) == processes, by_pid
+    for pid, events in by_pid.items():
+        assert sorted(e for e in events if e.startswith("open ")) == [
+            f"open {name}" for name in RESOURCES
+        ], (pid, events)
+        assert_closed_once(events)
+    return by_pid
+
+
 @pytest.mark.parametrize("case", LIFESPAN_SERVERS, ids=lambda case: case.id)
 def test_each_worker_serves_its_resources_and_closes_them_once(
     case: ServerCase, tmp_path: Path
@@ -238,13 +253,7 @@ def test_each_worker_serves_its_resources_and_closes_them_once(
                 for _ in range(20)
             ]
     assert server.returncode == case.sigterm_exit, server.output
-    by_pid = journal_by_pid(server)
-    assert len(by_pid) == case.workers, by_pid
-    for pid, events in by_pid.items():
-        assert sorted(e for e in events if e.startswith("open ")) == [
-            f"open {name}" for name in RESOURCES
-        ], (pid, events)
-        assert_closed_once(events)
+    by_pid = assert_each_process_opened_all_and_closed_once(server, case.workers)
     # Each worker hands every request the one client it opened.
     clients_by_pid: dict[int, set[int]] = {}
     for answer in answers:

@@ -21,9 +21,9 @@ import pytest
 from tests.e2e.test_servers import (
     GUNICORN_GTHREAD,
     GUNICORN_SYNC,
-    RESOURCES,
     ServerCase,
     assert_closed_once,
+    assert_each_process_opened_all_and_closed_once,
     journal_by_pid,
 )
 from tests.support.server import Server
@@ -75,13 +75,7 @@ def test_each_worker_serves_every_view_kind_and_closes_once(
     for path, answered in responses.items():
         assert [r.status_code for r in answered] == [200] * 4, (path, [r.text for r in answered])
     assert server.returncode == case.sigterm_exit, server.output
-    by_pid = journal_by_pid(server)
-    assert len(by_pid) == case.workers, by_pid
-    for pid, events in by_pid.items():
-        assert sorted(e for e in events if e.startswith("open ")) == [
-            f"open {name}" for name in RESOURCES
-        ], (pid, events)
-        assert_closed_once(events)
+    by_pid = assert_each_process_opened_all_and_closed_once(server, case.workers)
     answers = [r.json() for answered in responses.values() for r in answered]
     assert {answer["pid"] for answer in answers} <= set(by_pid)
     # In each worker, injected and request.state views alike get the one client it opened.
@@ -110,13 +104,8 @@ def test_a_worker_recycled_by_max_requests_closes_its_resources_once(tmp_path: P
     assert server.returncode == 0, server.output
     first, second = dict.fromkeys(pids)
     assert pids == [first, first, second], pids  # recycled after its second request
-    by_pid = journal_by_pid(server)
+    by_pid = assert_each_process_opened_all_and_closed_once(server, 2)
     assert list(by_pid) == [first, second], by_pid
-    for events in by_pid.values():
-        assert sorted(e for e in events if e.startswith("open ")) == [
-            f"open {name}" for name in RESOURCES
-        ]
-        assert_closed_once(events)
     # The recycled worker had closed everything before its successor opened anything.
     journal = server.journal_events()
     last_close = max(i for i, (pid, _) in enumerate(journal) if pid == first)
