@@ -93,9 +93,15 @@ def test_an_autoreload_closes_and_reopens_exactly_once(tmp_path: Path) -> None:
     }
     with RUNSERVER.serve(tmp_path / "journal", env=env) as server:
         before = httpx.get(server.url("/inject/async/before/")).json()
-        # A later mtime than the reloader has seen (its snapshot has 1 s resolution at worst).
-        later = time.time() + 10
-        os.utime(watched, (later, later))
+        # The reloader sees a change only against a snapshot it has taken, and its first one
+        # may come after the server serves: move the mtime on until the old child closes.
+        # Not after: the new child's first snapshot then holds the last mtime (no 2nd reload).
+        later, deadline = time.time() + 10, time.monotonic() + 20
+        while not any(event == "close reporter" for _, event in server.journal_events()):
+            assert time.monotonic() < deadline, f"no reload\n{server.output}"
+            later += 1
+            os.utime(watched, (later, later))
+            time.sleep(0.5)
         server.wait_for_journal("open reporter", count=2)
         # The new child opens its resources before it binds the port: wait until it serves.
         server.wait_ready()
