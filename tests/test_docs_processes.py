@@ -3,14 +3,13 @@ of ``INSTALLED_APPS``, the Channels routing and consumers (the ``live_server`` t
 test_docs_processes_live_server.py: its fixture has the name of the consumers' tests' one).
 
 The example tests are imported here, where pytest collects them (as in test_docs_testing.py);
-the autouse fixture points the settings at the example project.
+the autouse fixture (from tests/support/snippets.py) points the settings at the example project.
 """
 
 from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Iterator
 
 import pytest
 from django.core.checks import run_checks
@@ -26,7 +25,7 @@ from docs.examples.processes.test_consumers import (  # noqa: F401
 )
 from tests.e2e.test_servers import GUNICORN_GTHREAD, GUNICORN_SYNC
 from tests.support.server import ROOT
-from tests.support.snippets import section
+from tests.support.snippets import example_project, section  # noqa: F401
 
 # Channels' consumers close old database connections when a connection opens (and pytest-django
 # refuses that outside a database test once an earlier test has used the database).
@@ -34,15 +33,6 @@ pytestmark = pytest.mark.django_db
 
 
 EXAMPLE = ROOT / "docs" / "examples" / "processes"
-
-
-@pytest.fixture(autouse=True)
-def _example_project() -> Iterator[None]:
-    with override_settings(
-        ROOT_URLCONF="docs.examples.testing.urls",
-        LIFESPAN_DI={"CONTAINERS": ["docs.examples.testing.containers.Container"]},
-    ):
-        yield
 
 
 def runserver_messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from django.test import override_settings
-
 from docs.examples.processes.test_live_server import (  # noqa: F401
     offline_weather,
     test_forecast_page,
 )
-
-
-@pytest.fixture(autouse=True)
-def _example_project() -> Iterator[None]:
-    with override_settings(
-        ROOT_URLCONF="docs.examples.testing.urls",
-        LIFESPAN_DI={"CONTAINERS": ["docs.examples.testing.containers.Container"]},
-    ):
-        yield
+from tests.support.snippets import example_project  # noqa: F401

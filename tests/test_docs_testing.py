@@ -7,10 +7,7 @@ points the settings at the example project, as a user's own settings would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.test import override_settings
 
 from docs.examples.testing.test_forecast import (  # noqa: F401
     offline_weather,
@@ -21,20 +18,11 @@ from docs.examples.testing.test_forecast import (  # noqa: F401
 )
 from docs.examples.testing.test_forecast_unittest import ForecastTests  # noqa: F401
 from tests.support.server import ROOT
-from tests.support.snippets import section
+from tests.support.snippets import example_project, section  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
 EXAMPLE = ROOT / "docs" / "examples" / "testing"
-
-
-@pytest.fixture(autouse=True)
-def _example_project() -> Iterator[None]:
-    with override_settings(
-        ROOT_URLCONF="docs.examples.testing.urls",
-        LIFESPAN_DI={"CONTAINERS": ["docs.examples.testing.containers.Container"]},
-    ):
-        yield
 
 
 def example_session(

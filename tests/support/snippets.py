@@ -1,9 +1,14 @@
-"""The snippet sections of the files under ``docs/examples/``, as the docs pages include them."""
+"""The files under ``docs/examples/``: their snippet sections, as the docs pages include them,
+and the settings of the example project the testing and processes guides share."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from django.test import override_settings
 
 
 def section(path: Path, name: str) -> str:
@@ -17,3 +22,16 @@ def section(path: Path, name: str) -> str:
     )
     assert match, f"{path} has no snippet section {name!r}"
     return match.group(1).rstrip("\n")
+
+
+@pytest.fixture(autouse=True)
+def example_project() -> Iterator[None]:
+    """The settings pointed at ``docs/examples/testing/``, as a user's own settings would be.
+
+    Autouse in each test module that imports it (where the example tests are imported too).
+    """
+    with override_settings(
+        ROOT_URLCONF="docs.examples.testing.urls",
+        LIFESPAN_DI={"CONTAINERS": ["docs.examples.testing.containers.Container"]},
+    ):
+        yield
