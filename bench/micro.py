@@ -51,13 +51,13 @@ def steps(function: Callable[..., Awaitable[HttpResponse]], spec: Any) -> dict[s
     get_ident = threading.get_ident
 
     async def published(*args: Any, **kwargs: Any) -> HttpResponse:
-        ready = spec.ready
+        ready = spec.published
         if ready is not None:
             return await function(*args, **ready[1])
         raise AssertionError("nothing published")
 
     async def loop_thread(*args: Any, **kwargs: Any) -> HttpResponse:
-        ready = spec.ready
+        ready = spec.published
         if ready is not None and ready[0]._thread_id == get_ident():
             runtime = ready[2]  # noqa: F841  (as @inject keeps it for shutdown)
             return await function(*args, **ready[1])
@@ -103,8 +103,8 @@ async def decorator_costs(number: int, repeat: int) -> dict[str, float]:
                 assert response.content == b"ok", (module.__name__, response.content)
             await views_lifespan_di.micro_3(request)  # its plan is made on the first call
             spec = views_lifespan_di.micro_3.__lifespan_di_spec__  # type: ignore[attr-defined]
-            assert spec.ready is not None, "the runtime published nothing for micro_3"
-            ready = spec.ready[1]
+            assert spec.published is not None, "the runtime published nothing for micro_3"
+            ready = spec.published[1]
             views: dict[str, View] = {
                 "plain": views_plain.micro_0,
                 "floor": floor(three, ready),

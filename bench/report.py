@@ -36,7 +36,7 @@ MICRO_LABELS = {
 #: The guard-by-guard rebuild of @inject's per-call path (bench/micro.py), in order.
 STEPS = {
     "floor": "the floor (wrapper, dict merge)",
-    "step_published": "+ the objects published for the function (`spec.ready`)",
+    "step_published": "+ the objects published for the function (`spec.published`)",
     "step_loop_thread": "+ their loop runs in this thread (`loop._thread_id`)",
     "lifespan_di_3": "+ the argument checks: `@inject` itself, 3 resources",
 }

@@ -14,12 +14,12 @@ from django_lifespan_di.exceptions import (
     StartupError,
     StateKeyError,
 )
+from django_lifespan_di.graph import RequestResource
 from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import LifespanManager, register_lifespan_manager
+from django_lifespan_di.middleware import LifespanHttpRequest
 from django_lifespan_di.registry import get_container
 from django_lifespan_di.runtime import lifespan
-from django_lifespan_di.scopes import RequestResource
-from django_lifespan_di.state import LifespanHttpRequest
 from django_lifespan_di.status import ResourceStatus, readiness_view, resource_status
 from django_lifespan_di.thread import LifespanThread
 

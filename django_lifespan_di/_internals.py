@@ -230,8 +230,8 @@ def asyncio_reactor_loop(reactor: Any) -> asyncio.AbstractEventLoop:
 # -- asgiref (checked against 3.8.1 and 3.13.0) -------------------------------------------------
 
 
-def serving_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop this sync thread serves: the one ``async_to_sync`` would run on.
+def async_to_sync_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop ``async_to_sync`` would run coroutines on in this sync thread, if any.
 
     ``SyncToAsync`` records it in the threads it runs (a sync view's worker thread under an
     ASGI server), with the process id so that a forked child never uses the parent's loop.
@@ -244,7 +244,7 @@ def serving_loop() -> asyncio.AbstractEventLoop | None:
     return None if loop is None or loop.is_closed() else loop
 
 
-def serve(loop: asyncio.AbstractEventLoop) -> None:
+def route_async_to_sync(loop: asyncio.AbstractEventLoop) -> None:
     """Make ``async_to_sync`` in this thread run coroutines on ``loop`` from now on.
 
     ``AsyncToSync`` schedules the coroutine on the loop that ``SyncToAsync.threadlocal`` names
@@ -258,11 +258,11 @@ def serve(loop: asyncio.AbstractEventLoop) -> None:
 
 
 @contextmanager
-def serving(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
-    """``serve(loop)`` for the block only."""
+def routing_async_to_sync(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """``route_async_to_sync(loop)`` for the block only."""
     local = SyncToAsync.threadlocal
     saved = (getattr(local, "main_event_loop", None), getattr(local, "main_event_loop_pid", None))
-    serve(loop)
+    route_async_to_sync(loop)
     try:
         yield
     finally:

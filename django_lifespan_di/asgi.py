@@ -39,16 +39,16 @@ class LifespanApplication:
         #: The lifespan on Twisted's reactor, if that is what serves this application.
         self.reactor_lifespan = reactor_lifespan()
         #: Set once requests need no more look at how the lifespan runs: the per-request path.
-        self._settled = False
+        self._lifespan_known = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             self.lifespan_protocol = True
             await self.lifespan(scope, receive, send)
-        elif self._settled or await self._settle(scope, receive, send):
+        elif self._lifespan_known or await self._learn_lifespan(scope, receive, send):
             await self.django_app(scope, receive, send)  # type: ignore[arg-type]
 
-    async def _settle(self, scope: Scope, receive: Receive, send: Send) -> bool:
+    async def _learn_lifespan(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """For the first requests: wait for a lifespan that daphne's reactor runs.
 
         Whether to serve the request (False: it was refused, the lifespan failed to start).
@@ -56,17 +56,17 @@ class LifespanApplication:
         by the scope: ``uvicorn --lifespan off`` gives requests a ``state`` with no lifespan.
         """
         if self.lifespan_protocol:
-            self._settled = True
+            self._lifespan_known = True
             return True
         found = self.reactor_lifespan or reactor_lifespan()
-        if found is None or not found.serves(asyncio.get_running_loop()):
-            self._settled = True  # no lifespan: the first use of a resource says why
+        if found is None or not found.runs_loop(asyncio.get_running_loop()):
+            self._lifespan_known = True  # no lifespan: the first use of a resource says why
             return True
         self.reactor_lifespan = found
         if await found.wait_started():
-            self._settled = True
+            self._lifespan_known = True
             return True
-        await refuse(scope, receive, send)
+        await answer_unavailable(scope, receive, send)
         return False
 
     async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -103,7 +103,7 @@ async def expect(receive: Receive, message_type: str) -> None:
         )
 
 
-async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+async def answer_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer a request that cannot be served because the lifespan failed to start.
 
     Only daphne's reactor gets here, and daphne has two scope types: ``http`` and ``websocket``.

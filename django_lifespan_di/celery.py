@@ -31,7 +31,7 @@ from celery.utils.imports import symbol_by_name
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import ConfigurationError, StartupError
-from django_lifespan_di.process import start_process_lifespan, stop_process_lifespan
+from django_lifespan_di.thread import start_process_lifespan, stop_process_lifespan
 
 __all__ = ["LifespanTask", "setup_lifespan"]
 
@@ -56,7 +56,7 @@ class LifespanTask(Task):  # type: ignore[misc]  # Celery ships no type hints
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         if not self.request.is_eager:
             thread = start_process_lifespan()
-            _internals.serve(thread.loop)
+            _internals.route_async_to_sync(thread.loop)
         super().before_start(task_id, args, kwargs)
 
 

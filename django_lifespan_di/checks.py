@@ -41,10 +41,10 @@ from django_lifespan_di.asgi import LifespanApplication
 from django_lifespan_di.conf import EXAMPLE, SETTING, conf, import_container
 from django_lifespan_di.exceptions import ConfigurationError, InjectionError, StartupError
 from django_lifespan_di.graph import walk
+from django_lifespan_di.injection import resolve_marker
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
 from django_lifespan_di.naming import dotted_name
-from django_lifespan_di.plans import resolve_marker
 from django_lifespan_di.specs import InjectionSpec, injection_specs, marker_parameters
 from django_lifespan_di.wsgi import LifespanWSGIApplication
 

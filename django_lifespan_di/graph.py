@@ -7,8 +7,9 @@ each provider visited once (linear in providers and references, whatever the dep
   are the units it reaches through other providers (factories, configuration, lists, ...);
 - a ``Selector`` reaches only the branch its selector picks at startup;
 - a cycle is reported by name, before anything opens;
-- per-request resources (``RequestResource``) are noted, never started, and whatever would
-  share one between requests (a ``Singleton`` or a shared ``Resource`` built on one) is noted too.
+- per-request resources (``RequestResource``, declared here) are noted, never started, and
+  whatever would share one between requests (a ``Singleton`` or a shared ``Resource`` built on
+  one) is noted too.
 
 Names come from container attribute paths (``Container.http_client``); a provider without an
 attribute of its own is named by the path that reaches it
@@ -20,17 +21,33 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
 
 from django_lifespan_di._internals import container_name, provider_children
 from django_lifespan_di.exceptions import StartupError
-from django_lifespan_di.scopes import RequestResource
 
-#: Providers that keep their first value: built on a per-request resource, they would hand the
-#: first request's object to every later one.
-CACHING = (providers.BaseSingleton, providers.Resource)
+T = TypeVar("T")
+
+
+class RequestResource(providers.Resource[T]):
+    """A resource opened for each request that uses it, and closed when the view returns.
+
+    Declared exactly like ``providers.Resource`` (generator, async generator, context manager,
+    ``resources.Resource`` subclass); the lifespan does not start it. Each ``@inject`` call that
+    reaches it, directly or through other providers, gets its own instance; its cleanup (async
+    cleanup awaited) runs when the view returns or raises, and sees the view's exception (it
+    cannot swallow it). The shared resources it depends on are used, never closed:
+
+        class Container(containers.DeclarativeContainer):
+            pool = providers.Resource(open_pool)
+            unit_of_work = RequestResource(open_unit_of_work, pool=pool)
+            service = providers.Factory(Service, uow=unit_of_work)  # a new one per request
+
+    (Its scope is ``scopes.py``'s; it is declared here, beside the other provider kind the
+    package adds, because the graph tells it apart from shared resources.)
+    """
 
 
 class Guard(providers.Callable[Any]):

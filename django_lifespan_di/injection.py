@@ -8,10 +8,13 @@ Parameters are declared with dependency-injector's markers, as a default value o
                       client: httpx.AsyncClient = Provide[Container.http_client]): ...
 
 Unlike dependency-injector's own ``@inject`` this needs no ``container.wire()``: the markers are
-read once, at decoration (an ``InjectionSpec``), and the first call in each run of the lifespan
-works out how to serve each one (an ``InjectionPlan``, kept by the run): a shared resource's
-object, a provider to call per call (a factory, configuration), or a per-request scope. A call
-with only shared objects is one dict merge: no signature inspection, no Future, no Task.
+read once, at decoration (an ``InjectionSpec``, ``specs.py``), and the first call in each run of
+the lifespan works out how to serve each one (an ``InjectionPlan``, kept here per run): a shared
+resource's object, a provider to call per call (a factory, configuration), or a per-request
+scope. A call with only shared objects is then *published*: its objects go onto the spec
+(``spec.published``), and every later call on that loop is one dict merge: no signature
+inspection, no lookup, no Future, no Task. What is kept per run is forgotten when the runtime
+says so (``runtime.RUN_CACHES``): shutdown begins, a provider is overridden, a fork.
 """
 
 from __future__ import annotations
@@ -20,21 +23,33 @@ import functools
 import inspect
 import threading
 import typing
-from collections.abc import Callable, Coroutine
+import weakref
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
-from dependency_injector import providers
+from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import EventLoopError, InjectionError, LifespanNotRunning
+from django_lifespan_di.graph import Guard, RequestResource, effective
 from django_lifespan_di.naming import dotted_name, provider_name
-from django_lifespan_di.plans import InjectionPlan, make_plan, serve
-from django_lifespan_di.registry import CALL_FRAMES, current_runtime
-from django_lifespan_di.runtime import Runtime
-from django_lifespan_di.scopes import RequestScope, current_scope, run_now
+from django_lifespan_di.registry import current_runtime
+from django_lifespan_di.runtime import (
+    RUN_CACHES,
+    ResourceUnit,
+    Runtime,
+    register_call_frame,
+)
+from django_lifespan_di.scopes import (
+    RequestScope,
+    current_scope,
+    is_async_request_resource,
+    run_without_loop,
+)
 from django_lifespan_di.specs import (
     InjectionSpec,
+    Marker,
     hide_injected,
     injected_parameters,
     injection_specs,
@@ -73,19 +88,21 @@ def inject(function: F) -> F:
         async def async_call(*args: Any, **kwargs: Any) -> Any:
             # The per-call path: the objects a running lifespan published for this function,
             # if its loop is the one running in this thread (a thread runs one loop at a time).
-            # The frame's `runtime` is what shutdown looks for (CALL_FRAMES), so nothing here
-            # keeps count of calls.
-            ready = spec.ready
-            if ready is not None and ready[0]._thread_id == get_ident():
-                runtime = ready[2]  # noqa: F841  (read from this frame by Runtime.in_flight)
+            # The frame's `runtime` is what shutdown looks for (register_call_frame), so nothing
+            # here keeps count of calls.
+            published = spec.published
+            if published is not None and published[0]._thread_id == get_ident():
+                runtime = published[2]  # noqa: F841  (IN_FLIGHT_LOCAL: Runtime.in_flight reads it)
                 if len(args) <= first_position:
                     if not kwargs:
-                        return await function(*args, **ready[1])
+                        return await function(*args, **published[1])
                     if names.isdisjoint(kwargs):
-                        return await function(*args, **{**ready[1], **kwargs})
+                        return await function(*args, **{**published[1], **kwargs})
             return await _call_async(spec, function, args, kwargs)
 
         wrapper: Callable[..., Any] = async_call
+        # One code object for every decorated async function: registering it again is a no-op.
+        register_call_frame(wrapper.__code__, _name_of_call)
     else:
 
         @functools.wraps(function)
@@ -96,12 +113,172 @@ def inject(function: F) -> F:
 
     hide_injected(wrapper, function, spec)
     wrapper.__lifespan_di_spec__ = spec  # type: ignore[attr-defined]
-    CALL_FRAMES[wrapper.__code__] = _name_of_call
     return typing.cast(F, wrapper)
 
 
 def _name_of_call(frame_locals: typing.Mapping[str, Any]) -> str:
     return typing.cast(InjectionSpec, frame_locals["spec"]).name
+
+
+# -- plans: how each parameter is served in a run ---------------------------------------------
+
+
+class InjectionPlan:
+    """How one ``InjectionSpec`` is served in one run of the lifespan."""
+
+    __slots__ = ("calls", "constants", "needs_loop", "needs_scope", "simple")
+
+    def __init__(
+        self,
+        constants: dict[str, Any],
+        calls: tuple[tuple[str, providers.Provider[Any]], ...],
+        *,
+        needs_scope: bool,
+        needs_loop: bool,
+    ) -> None:
+        #: Ready objects (shared resources, objects, providers for ``Provider[...]``).
+        self.constants = constants
+        #: Providers called on each call (factories, configuration, per-request resources).
+        self.calls = calls
+        #: Whether a call opens per-request resources, so it needs a ``RequestScope``.
+        self.needs_scope = needs_scope
+        #: Whether serving it awaits (async per-request resources, coroutine providers): a sync
+        #: function is then served on the lifespan's event loop.
+        self.needs_loop = needs_loop
+        #: Only ready objects: the call is one dict merge.
+        self.simple = not calls and not needs_scope
+
+
+def make_plan(spec: InjectionSpec, runtime: Runtime) -> InjectionPlan:
+    constants: dict[str, Any] = {}
+    calls: list[tuple[str, providers.Provider[Any]]] = []
+    needs_scope = needs_loop = False
+    for parameter in spec.parameters:
+        where = f"{spec.name}: parameter {parameter.name!r}"
+        served = plan_marker(parameter.marker, runtime, where)
+        if served.provider is None:
+            constants[parameter.name] = served.value
+        else:
+            calls.append((parameter.name, served.provider))
+        needs_scope |= served.needs_scope
+        needs_loop |= served.needs_loop
+    return InjectionPlan(constants, tuple(calls), needs_scope=needs_scope, needs_loop=needs_loop)
+
+
+class Served(typing.NamedTuple):
+    """How one marker is served in a run: a ready ``value``, or a ``provider`` to call."""
+
+    value: Any = None
+    provider: providers.Provider[Any] | None = None
+    needs_scope: bool = False
+    needs_loop: bool = False
+
+
+def plan_marker(marker: Marker, runtime: Runtime, where: str) -> Served:
+    """How ``marker`` is served in ``runtime``; ``InjectionError`` when it cannot be."""
+    provider = resolve_marker(marker, runtime.containers.values(), where)
+    reaches = _Reach(provider)
+    if isinstance(marker, _internals.PROVIDER):
+        # The live provider itself: calls go through the runtime's guards.
+        return Served(provider, needs_scope=reaches.request_resource)
+    answering = effective(provider)
+    if isinstance(answering, Guard):
+        if isinstance(answering.target, ResourceUnit):
+            return Served(runtime.hand_out(answering.target))
+        if not isinstance(answering.target, RequestResource):
+            answering()  # refuses, saying why
+    elif isinstance(answering, (providers.Object, providers.Self)):
+        return Served(answering())
+    return Served(
+        provider=provider, needs_scope=reaches.request_resource, needs_loop=reaches.awaitable
+    )
+
+
+class _Reach:
+    """What calling a provider reaches: per-request resources, something to await."""
+
+    def __init__(self, provider: providers.Provider[Any]) -> None:
+        self.request_resource = self.awaitable = False
+        for node in _walk(provider):
+            if isinstance(node, Guard) and isinstance(node.target, RequestResource):
+                self.request_resource = True
+                self.awaitable |= is_async_request_resource(node.target)
+            elif isinstance(node, providers.Coroutine) or (
+                isinstance(node, (providers.Callable, providers.Factory))
+                and not isinstance(node, Guard)
+                and inspect.iscoroutinefunction(getattr(node, "provides", None))
+            ):
+                self.awaitable = True
+
+
+def _walk(root: providers.Provider[Any]) -> Iterator[providers.Provider[Any]]:
+    """Every provider a call to ``root`` may call (effective ones), each once; not past guards."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        provider = effective(stack.pop())
+        if id(provider) in seen:
+            continue
+        seen.add(id(provider))
+        yield provider
+        if not isinstance(provider, Guard):
+            stack.extend(
+                child
+                for _, child in _internals.provider_children(provider)
+                if isinstance(child, providers.Provider)
+            )
+
+
+def resolve_marker(
+    marker: Marker, live: typing.Iterable[containers.Container], where: str
+) -> providers.Provider[Any]:
+    """The provider of a live container that ``marker`` names; InjectionError if there is none."""
+    instances = list(live)
+    target, modifier = _internals.marker_target(marker), _internals.marker_modifier(marker)
+    found = [
+        provider
+        for instance in instances
+        if (provider := _internals.live_provider(instance, target, modifier)) is not None
+    ]
+    if len(found) == 1:
+        return found[0]
+    # Only when the class lookup found nothing: a provider of a live container is its own
+    # answer (walking every live provider is not worth paying on each resolve()).
+    if not found and modifier is None and _is_live(target, instances):
+        return typing.cast(providers.Provider[Any], target)
+    configured = ", ".join(_internals.container_name(instance) for instance in instances)
+    configured = configured or "none"
+    if found:
+        raise InjectionError(
+            f"{where}: {describe_marker(marker)} matches a provider in several configured "
+            f"containers ({configured}). Use Provide[Container.provider] to say which.",
+            check_id="django_lifespan_di.E104",
+        )
+    if isinstance(target, str):
+        raise InjectionError(
+            f"{where}: {describe_marker(marker)} names no provider of the configured containers "
+            f"({configured}). Check the spelling, or add the container to "
+            f'LIFESPAN_DI["CONTAINERS"].',
+            check_id="django_lifespan_di.E101",
+        )
+    raise InjectionError(
+        f"{where}: {describe_marker(marker)} belongs to a container that is not in "
+        f'LIFESPAN_DI["CONTAINERS"] (configured: {configured}). Add its dotted path there.',
+        check_id="django_lifespan_di.E102",
+    )
+
+
+def _is_live(target: object, instances: typing.Iterable[containers.Container]) -> bool:
+    return any(
+        target is provider
+        for instance in instances
+        for provider in typing.cast(typing.Iterable[Any], instance.traverse())
+    )
+
+
+def describe_marker(marker: Marker) -> str:
+    """``Provide[myapp.containers.Container.http_client]`` or ``Provide['http_client']``."""
+    return f"{type(marker).__name__}[{provider_name(_internals.marker_target(marker))}]"
 
 
 # -- calls --------------------------------------------------------------------------------------
@@ -124,13 +301,49 @@ def _prepare(
             f"{spec.name} needs {', '.join(sorted(spec.names - kwargs.keys()))} from the "
             f"lifespan. {exc}"
         ) from None
-    runtime.check_accepting(spec.name)
-    plan = runtime.plans.get(spec)
+    runtime.check_may_begin(spec.name)
+    plans = _plans.get(runtime)
+    if plans is None:
+        plans = _plans[runtime] = {}
+    plan = plans.get(spec)
     if plan is None:
-        plan = runtime.plans[spec] = make_plan(spec, runtime)
+        plan = plans[spec] = make_plan(spec, runtime)
     if plan.simple and runtime.phase == "running":
-        runtime.publish(spec, plan.constants)
+        _publish(spec, plan.constants, runtime)
     return runtime, plan, args, kwargs
+
+
+# -- what is kept per run -----------------------------------------------------------------------
+
+#: How each decorated function is served in each run (a run that ends takes its plans along).
+_plans: weakref.WeakKeyDictionary[Runtime, dict[InjectionSpec, InjectionPlan]] = (
+    weakref.WeakKeyDictionary()
+)
+#: The functions whose ``spec.published`` a run has set.
+_published: weakref.WeakKeyDictionary[Runtime, set[InjectionSpec]] = weakref.WeakKeyDictionary()
+
+
+def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:
+    """Let calls of ``spec``'s function on ``runtime``'s loop take the per-call path, which
+    checks only that the loop runs in the calling thread: ``values`` are ready objects, and the
+    guards of the full path hold until the runtime says to forget them (``_forget``)."""
+    # The other branch is for loops without _thread_id (uvloop's), which the test
+    # environments do not install: calls on them always take the full path.
+    if runtime.loop is not None and _internals.has_thread_id(runtime.loop):  # pragma: no branch
+        spec.published = (runtime.loop, values, runtime)
+        _published.setdefault(runtime, set()).add(spec)
+
+
+def _forget(runtime: Runtime) -> None:
+    """Send every call back to the full path, and plan anew: ``runtime`` stops handing out, a
+    provider changed, or this is a forked child."""
+    _plans.pop(runtime, None)
+    for spec in _published.pop(runtime, ()):
+        if spec.published is not None and spec.published[2] is runtime:
+            spec.published = None
+
+
+RUN_CACHES.append(_forget)
 
 
 def _refuse_url_values(spec: InjectionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -200,7 +413,7 @@ def _call_sync(
         async def on_loop() -> Any:
             return await _call_async(spec, sync_to_async(function), args, kwargs)
 
-        return run_on_lifespan_loop(runtime, on_loop, describe=spec.name)
+        return _block_on_loop(runtime, on_loop, describe=spec.name)
     values = {name: v for name, v in plan.constants.items() if name not in kwargs}
     if not plan.needs_scope:
         values.update(_call_providers_sync(spec, plan, kwargs))
@@ -212,11 +425,11 @@ def _call_sync(
         values.update(_call_providers_sync(spec, plan, kwargs))
         result = function(*args, **values, **kwargs)
     except BaseException as exc:
-        run_now(scope.close(exc), closing)
+        run_without_loop(scope.close(exc), closing)
         raise
     finally:
         current_scope.reset(token)
-    run_now(scope.close(None), closing)
+    run_without_loop(scope.close(None), closing)
     return result
 
 
@@ -264,16 +477,16 @@ def run_in_lifespan_loop(
     [``LifespanNotRunning``][django_lifespan_di.LifespanNotRunning] when no lifespan runs.
     """
     runtime = current_runtime()
-    runtime.check_serving(dotted_name(function))
-    return run_on_lifespan_loop(
+    runtime.check_may_hand_out(dotted_name(function))
+    return _block_on_loop(
         runtime, functools.partial(function, *args, **kwargs), describe=dotted_name(function)
     )
 
 
-def run_on_lifespan_loop(
+def _block_on_loop(
     runtime: Runtime, function: Callable[[], Coroutine[Any, Any, T]], *, describe: str
 ) -> T:
-    """``async_to_sync(function)()`` on ``runtime``'s loop, wherever this thread is."""
+    """``async_to_sync(function)()`` on ``runtime``'s loop, this thread waiting for it."""
     loop = runtime.loop
     assert loop is not None
     if _internals.running_loop() is loop:
@@ -289,7 +502,7 @@ def run_on_lifespan_loop(
             f"fixture?). In sync tests use the `lifespan_thread` fixture; elsewhere run the "
             f"lifespan in a django_lifespan_di.LifespanThread."
         )
-    with _internals.serving(loop):
+    with _internals.routing_async_to_sync(loop):
         return async_to_sync(function)()
 
 
@@ -308,8 +521,8 @@ def resolve(provider: providers.Provider[T]) -> T:
     """
     runtime = current_runtime()
     where = f"resolve({provider_name(provider)})"
-    runtime.check_serving(where)
-    served = serve(_internals.PROVIDE[provider], runtime, where)
+    runtime.check_may_hand_out(where)
+    served = plan_marker(_internals.PROVIDE[provider], runtime, where)
     if served.provider is None:
         return typing.cast(T, served.value)
     if served.needs_scope and current_scope.get() is None:
@@ -327,4 +540,4 @@ def resolve(provider: providers.Provider[T]) -> T:
 
 
 for _call in (_call_async, _call_sync):
-    CALL_FRAMES[_call.__code__] = _name_of_call
+    register_call_frame(_call.__code__, _name_of_call)

@@ -1,4 +1,9 @@
-"""``LifespanStateMiddleware``: puts the lifespan state on ``request.state``."""
+"""``request.state``: the lifespan state on every request, set by ``LifespanStateMiddleware``.
+
+The state is a dict that explains what is missing (``LifespanState``); without a running
+lifespan it is empty and every lookup says why (``MissingLifespanState``); without the middleware
+``request.state`` says to add it (``StateNotSet``).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from django_lifespan_di import _internals
-from django_lifespan_di.exceptions import LifespanNotRunning
-from django_lifespan_di.registry import CALL_FRAMES, current_runtime
-from django_lifespan_di.runtime import Runtime
-from django_lifespan_di.state import LifespanState, MissingLifespanState
+from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
+from django_lifespan_di.registry import current_runtime
+from django_lifespan_di.runtime import Runtime, register_call_frame
 from django_lifespan_di.thread import runs_in_lifespan_thread
 
 MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
@@ -33,6 +37,65 @@ WSGI_REASON = (
 )
 
 logger = logging.getLogger("django_lifespan_di")
+
+
+class LifespanState(dict[str, Any]):
+    """A shallow copy of the lifespan state for one request.
+
+    The objects are shared by every request; keys a view adds stay in its own request.
+    A missing key raises [``StateKeyError``][django_lifespan_di.StateKeyError] (a ``KeyError``)
+    listing the keys that are there. A lookup gets the same guards as ``@inject``: never after
+    shutdown, in a forked child, or on another event loop than the lifespan's
+    ([``EventLoopError``][django_lifespan_di.EventLoopError]).
+    """
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        super().__init__(runtime.state if runtime is not None else ())
+        self._runtime = runtime
+
+    def __getitem__(self, key: str) -> Any:
+        if self._runtime is not None:
+            self._runtime.check_may_hand_out(f"request.state[{key!r}]")
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            return default
+        return self[key]
+
+    def __missing__(self, key: str) -> Any:
+        keys = ", ".join(map(repr, sorted(self))) or "none"
+        raise StateKeyError(
+            f"request.state has no {key!r}; the lifespan state holds: {keys}. A Resource is "
+            f"stored under its attribute name in the container, a lifespan manager's keys "
+            f"under the names it yields."
+        )
+
+
+class MissingLifespanState(LifespanState):
+    """``request.state`` when no lifespan is running: empty, and every lookup says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def __missing__(self, key: str) -> Any:
+        raise LifespanNotRunning(f"request.state[{key!r}]: {self.reason}")
+
+
+class LifespanHttpRequest(HttpRequest):
+    """``HttpRequest`` with the ``state`` that ``LifespanStateMiddleware`` sets, for annotations.
+
+    Django's request classes have no ``state`` attribute, so type checkers reject
+    ``request.state``; annotate the view's ``request`` with this class instead (the request
+    really is Django's ``ASGIRequest`` or ``WSGIRequest``):
+
+        async def view(request: LifespanHttpRequest) -> HttpResponse:
+            client = request.state["http_client"]
+    """
+
+    state: LifespanState
+
 
 # The first request without a lifespan is where a server that runs none (uvicorn --lifespan
 # off, a wsgi.py built with Django's own handler) shows itself; later requests only repeat it.
@@ -56,7 +119,7 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
     """The ``request.state`` for one request (a shallow copy of the state), and its runtime."""
     try:
         runtime = current_runtime()
-        runtime.check_accepting("request.state")
+        runtime.check_may_begin("request.state")
     except LifespanNotRunning as exc:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
         warn_not_running_once(reason)
@@ -103,10 +166,10 @@ class LifespanStateMiddleware:
             loop is None
             or not runs_in_lifespan_thread(loop)
             or not loop.is_running()
-            or _internals.serving_loop() is not None
+            or _internals.async_to_sync_loop() is not None
         ):
             return self.get_response(request)
-        with _internals.serving(loop):
+        with _internals.routing_async_to_sync(loop):
             return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -119,8 +182,8 @@ def _name_of_request(frame_locals: Mapping[str, Any]) -> str:
     return "a request served with LifespanStateMiddleware"
 
 
-CALL_FRAMES[LifespanStateMiddleware.__call__.__code__] = _name_of_request
-CALL_FRAMES[LifespanStateMiddleware.__acall__.__code__] = _name_of_request
+register_call_frame(LifespanStateMiddleware.__call__.__code__, _name_of_request)
+register_call_frame(LifespanStateMiddleware.__acall__.__code__, _name_of_request)
 
 
 class StateNotSet:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from dependency_injector import resources
+from dependency_injector import providers, resources
 
 from django_lifespan_di.waiting import discard_outcome
 
@@ -113,17 +113,17 @@ def _async_exit(context: Any) -> Closer:
     return close
 
 
-async def run_inline(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
+async def call_inline(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
     """``RunSync`` for code that may run where the caller is (per request)."""
     return fn()
 
 
-#: How long a cancelled caller of ``run_in_thread`` still waits for the thread to return (and
+#: How long a cancelled caller of ``call_in_worker`` still waits for the thread to return (and
 #: for ``undo`` to close what it opened): within the runtime's grace period.
 THREAD_UNWIND_SECONDS = 0.4
 
 
-async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
+async def call_in_worker(fn: Callable[[], T], undo: Callable[[T], object] | None = None) -> T:
     """``RunSync`` in a daemon worker thread; awaiting it can be cancelled at any time.
 
     A thread cannot be interrupted: if the caller is cancelled, it waits a little longer for
@@ -143,7 +143,7 @@ async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None 
             _undo(undo, result)
         return result
 
-    finished = in_daemon_thread(call)
+    finished = submit_to_worker(call)
     try:
         return await asyncio.shield(finished)
     except asyncio.CancelledError:
@@ -154,12 +154,12 @@ async def run_in_thread(fn: Callable[[], T], undo: Callable[[T], object] | None 
         done, _ = await asyncio.wait([finished], timeout=THREAD_UNWIND_SECONDS)
         if close_here and done and finished.exception() is None and undo is not None:
             # It returned just before the caller gave up: nobody closed it yet.
-            closing = in_daemon_thread(functools.partial(_undo, undo, finished.result()))
+            closing = submit_to_worker(functools.partial(_undo, undo, finished.result()))
             await asyncio.wait([closing], timeout=THREAD_UNWIND_SECONDS)
         raise
 
 
-def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
+def submit_to_worker(fn: Callable[[], T]) -> asyncio.Future[T]:
     """Run ``fn`` in a daemon worker thread, with this context; a future of its outcome."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
@@ -210,9 +210,9 @@ class _Workers:
             # At interpreter exit (Python 3.12+) this raises: the job then waits in the queue
             # for the next thread to come free.
             with contextlib.suppress(RuntimeError):
-                threading.Thread(target=self.serve, name="django-lifespan-di", daemon=True).start()
+                threading.Thread(target=self.work, name="django-lifespan-di", daemon=True).start()
 
-    def serve(self) -> None:
+    def work(self) -> None:
         while True:
             self.jobs.get()()  # a job never raises: ``run`` above keeps its outcome
             with self.lock:
@@ -228,6 +228,15 @@ def _forget_parent_workers() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_parent_workers)
+
+
+async def value_of(argument: Any) -> Any:
+    """What a provider's argument is when it opens: a provider is called (and awaited if it
+    gives an awaitable), anything else is itself."""
+    if not isinstance(argument, providers.Provider):
+        return argument
+    value = argument()
+    return await value if inspect.isawaitable(value) else value
 
 
 def _undo(undo: Callable[[Any], object], value: Any) -> None:

@@ -69,7 +69,7 @@ def lifespan_thread() -> Iterator[LifespanThread]:
 
     # The test's own thread serves the lifespan's loop too, as a WSGI request thread does:
     # async_to_sync in the test (an async Django task run by the immediate backend) runs there.
-    with LifespanThread() as thread, _internals.serving(thread.loop):
+    with LifespanThread() as thread, _internals.routing_async_to_sync(thread.loop):
         yield thread
 
 

@@ -64,7 +64,7 @@ class ReactorLifespan:
         self._stop_requested = asyncio.Event()
         self._finished = threading.Event()
 
-    def serves(self, loop: asyncio.AbstractEventLoop) -> bool:
+    def runs_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether the reactor runs ``loop`` now, so its requests are this lifespan's."""
         return loop is self.loop and bool(self.reactor.running)
 

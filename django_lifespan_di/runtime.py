@@ -1,4 +1,4 @@
-"""The engine: one run of the lifespan, from startup to shutdown.
+"""The engine: one run of the lifespan, from startup to shutdown, and the runs of this process.
 
 A ``Runtime`` instantiates each configured container once, walks their providers into one graph
 (``graph.py``), and puts a guard in front of every provider whose value it owns: a shared
@@ -14,23 +14,29 @@ after cancellation, is abandoned and reported by name; everything else is still 
 dependency-injector's ``init_resources()``/``shutdown_resources()`` are not used: they leave
 resources open when one fails, stop at the first shutdown error, and skip some async shutdowns
 (see ``docs/how-it-works.md``).
+
+The engine knows nothing of the code that uses it (``@inject``, the middleware, the hosts): they
+ask it (``registry.py`` finds the run that serves them), and whoever keeps something per run
+registers in ``RUN_CACHES`` to be told when to forget it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import os
 import time
 import typing
-from collections.abc import AsyncIterator, Coroutine, Iterable
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import CodeType
+from typing import Any, Literal
 
 from dependency_injector import containers, providers
 
-from django_lifespan_di import _internals, registry
+from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf
 from django_lifespan_di.exceptions import (
     ConfigurationError,
@@ -40,13 +46,11 @@ from django_lifespan_di.exceptions import (
     ShutdownError,
     StartupError,
 )
-from django_lifespan_di.graph import Graph, Guard, Node, effective, walk
+from django_lifespan_di.graph import Graph, Guard, Node, RequestResource, effective, walk
 from django_lifespan_di.managers import LifespanManager, registered_managers
 from django_lifespan_di.naming import dotted_name
-from django_lifespan_di.opening import Closer
-from django_lifespan_di.registry import FORK_FIX, OTHER_LOOP
-from django_lifespan_di.scopes import RequestResource, open_in_current_scope
-from django_lifespan_di.units import ManagerUnit, ResourceUnit, Unit, merge_state, value_of
+from django_lifespan_di.opening import Closer, call_in_worker, open_declaration, value_of
+from django_lifespan_di.scopes import open_in_current_scope
 from django_lifespan_di.waiting import (
     discard_outcome,
     failed_task,
@@ -55,12 +59,16 @@ from django_lifespan_di.waiting import (
     wait_uncancellable,
 )
 
-if TYPE_CHECKING:
-    from django_lifespan_di.plans import InjectionPlan
-    from django_lifespan_di.specs import InjectionSpec
-
 logger = logging.getLogger("django_lifespan_di")
 Phase = Literal["created", "starting", "running", "draining", "stopping", "stopped"]
+PHASE_WORDS: dict[Phase, str] = {
+    "created": "not started yet",
+    "starting": "still starting",
+    "running": "running",
+    "draining": "shutting down",
+    "stopping": "shutting down",
+    "stopped": "shut down",
+}
 
 #: How long a cancelled start or shutdown gets to unwind before it is abandoned; also what each
 #: shutdown still to run gets once SHUTDOWN_TIMEOUT is spent, so one hung shutdown cannot keep
@@ -68,6 +76,18 @@ Phase = Literal["created", "starting", "running", "draining", "stopping", "stopp
 GRACE_SECONDS = 1.0
 #: How often shutdown looks whether the in-flight calls have finished.
 DRAIN_POLL_SECONDS = 0.01
+
+FORK_FIX = (
+    "Start the lifespan in the child: django_lifespan_di.wsgi.get_wsgi_application() and "
+    "django_lifespan_di.celery.setup_lifespan(app) do it in each worker process; elsewhere "
+    "start a django_lifespan_di.LifespanThread after the fork."
+)
+OTHER_LOOP = (
+    "The lifespan runs on another event loop than this code, and the objects it opened "
+    "(connection pools, async clients) belong to that loop. From sync code, reach them with "
+    "django_lifespan_di.run_in_lifespan_loop(); in tests, run the code in the loop of the "
+    "`lifespan` fixture (or use the `lifespan_thread` fixture for sync tests and live_server)."
+)
 
 
 def stop_wait_limit() -> float:
@@ -77,11 +97,179 @@ def stop_wait_limit() -> float:
     return conf.SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5
 
 
+# -- the runs of this process --------------------------------------------------------------------
+
+#: The running runtime of each event loop (``registry.py`` looks them up for the calling code).
+runs_by_loop: dict[asyncio.AbstractEventLoop, Runtime] = {}
+#: This process's id, kept current by the fork hook below: ``os.getpid()`` is a system call
+#: (about 200 ns on a VM), which the guards would make several times for every request.
+process_id = os.getpid()
+#: Set in a forked child that inherited running lifespans from its parent, for the message.
+parent_pid: int | None = None
+#: ``(pid, error)`` of the process lifespan's failed startup (``thread.py``), for the message.
+process_startup_failure: tuple[int, BaseException] | None = None
+
+#: Whoever keeps something per run (``@inject``'s plans and its per-call path) registers a
+#: function here that forgets what it keeps for the run it is given. The runtime calls each when
+#: the run stops handing out (shutdown begins), when a provider changes (a test's override), and
+#: in a forked child, for every run inherited from the parent.
+RUN_CACHES: list[Callable[[Runtime], None]] = []
+
+#: The name of the local variable that marks a frame as a call holding a run's objects: shutdown
+#: waits while a frame of a code object registered with ``register_call_frame`` has a local of
+#: this name bound to the run (see ``Runtime.in_flight``). Nothing keeps count of calls.
+IN_FLIGHT_LOCAL = "runtime"
+#: Code objects whose frames hold a run's objects while they run -> the call's name, from the
+#: frame's locals: ``@inject``'s calls, requests with request.state.
+CALL_FRAMES: dict[CodeType, Callable[[Mapping[str, Any]], str]] = {}
+
+
+def register_call_frame(code: CodeType, name_of: Callable[[Mapping[str, Any]], str]) -> None:
+    """Make shutdown wait for running frames of ``code`` whose ``runtime`` local is the run.
+
+    Refuses code without such a local: renaming it would silently stop the drain.
+    """
+    if IN_FLIGHT_LOCAL not in code.co_varnames:
+        raise RuntimeError(
+            f"{code.co_name} has no local variable {IN_FLIGHT_LOCAL!r}: shutdown could not "
+            f"see its calls in flight."
+        )
+    CALL_FRAMES[code] = name_of
+
+
+def _forget_parent_runs() -> None:
+    global parent_pid, process_id
+    process_id = os.getpid()
+    if runs_by_loop:
+        parent_pid = next(iter(runs_by_loop.values())).pid
+    for runtime in runs_by_loop.values():
+        runtime.forget_caches()
+    runs_by_loop.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_runs)
+
+
 #: The runtime whose startup the current task belongs to: its managers and resource arguments may
 #: use what has started; nothing else gets anything before startup has completed.
 _starting: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
     "django_lifespan_di_starting", default=None
 )
+
+
+# -- what a run opens and closes -----------------------------------------------------------------
+
+Status = Literal["pending", "starting", "ready", "failed", "closing", "closed", "abandoned"]
+
+
+class Unit:
+    """One thing the lifespan opens and closes: a shared ``Resource`` or a lifespan manager."""
+
+    def __init__(self, name: str, kind: Literal["resource", "manager"]) -> None:
+        self.name = name
+        self.kind = kind
+        self.status: Status = "pending"
+        self.since = time.time()
+        self.startup_seconds: float | None = None
+        #: When it finished opening, on the event loop's clock.
+        self.ended_at = 0.0
+        self.error: BaseException | None = None
+        self.depends_on: tuple[Unit, ...] = ()
+        self.value: Any = None
+        #: The keys and objects it puts into the lifespan state.
+        self.state_entries: Mapping[str, Any] = {}
+
+    def mark(self, status: Status, error: BaseException | None = None) -> None:
+        self.status = status
+        self.since = time.time()
+        if error is not None:
+            self.error = error
+
+    async def open(self) -> Closer | None:
+        raise NotImplementedError
+
+
+class ResourceUnit(Unit):
+    """A shared ``providers.Resource`` of the live containers."""
+
+    def __init__(self, node: Node, state_key: str | None) -> None:
+        super().__init__(node.name, "resource")
+        self.provider = node.provider
+        self.entries = tuple(node.entries)
+        self.state_key = state_key
+
+    async def open(self) -> Closer | None:
+        """Open it; its arguments come from the live providers (open dependencies)."""
+        assert isinstance(self.provider, providers.Resource)
+        if self.provider.provides is None:
+            raise ConfigurationError(
+                f"{self.name} is a Resource that provides nothing: give it what opens the "
+                f"resource, e.g. providers.Resource(open_client, ...)."
+            )
+        args = [await value_of(arg) for arg in self.provider.args]
+        kwargs = {key: await value_of(arg) for key, arg in self.provider.kwargs.items()}
+        self.value, closer = await open_declaration(
+            self.provider.provides, args, kwargs, call_in_worker
+        )
+        self.state_entries = {self.state_key: self.value} if self.state_key else {}
+        return closer
+
+
+class ManagerUnit(Unit):
+    """An async context manager registered with ``register_lifespan_manager``."""
+
+    def __init__(self, factory: LifespanManager) -> None:
+        super().__init__(dotted_name(factory), "manager")
+        self.factory = factory
+
+    async def open(self) -> Closer:
+        context: Any = self.factory()
+        if not isinstance(context, AbstractAsyncContextManager) and not hasattr(
+            context, "__aenter__"
+        ):
+            if inspect.iscoroutine(context):
+                context.close()  # never to be awaited; Python would warn about it later
+            raise StartupError(
+                f"{self.name} failed to start: the lifespan manager returned a "
+                f"{type(context).__name__}, not an async context manager. Decorate it with "
+                f"@contextlib.asynccontextmanager.",
+                culprit=self.name,
+            )
+        value = await context.__aenter__()
+
+        async def close(exc: BaseException | None) -> None:
+            await context.__aexit__(None, None, None)
+
+        if value is not None and not isinstance(value, Mapping):
+            await close(None)
+            raise StartupError(
+                f"{self.name} failed to start: the lifespan manager yielded a "
+                f"{type(value).__name__}; it must yield a mapping of state keys to objects, "
+                f"or None.",
+                culprit=self.name,
+            )
+        self.value, self.state_entries = value, value or {}
+        return close
+
+
+def merge_state(contributions: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """One state from ``(name, mapping)`` pairs; a key given twice is a ``StartupError``."""
+    owners: dict[str, str] = {}
+    state: dict[str, Any] = {}
+    for name, mapping in contributions:
+        for key, value in mapping.items():
+            owner = owners.setdefault(key, name)
+            if owner != name:
+                raise StartupError(
+                    f"{owner} and {name} both put {key!r} into the lifespan state. Rename one "
+                    f"of them: a key is never silently overwritten.",
+                    culprit=name,
+                )
+            state[key] = value
+    return state
+
+
+# -- one run -------------------------------------------------------------------------------------
 
 
 class Runtime:
@@ -100,17 +288,7 @@ class Runtime:
         #: The live container instance of each configured container class.
         self.containers = _internals.instantiate(container_classes)
         graph = walk(self.containers.values())
-        top_level = {
-            id(provider): name
-            for instance in self.containers.values()
-            for name, provider in instance.providers.items()
-        }
-        resources: dict[Node, ResourceUnit] = {}
-        for node in graph.units:
-            key = next((top_level[id(e)] for e in node.entries if id(e) in top_level), None)
-            unit = resources[node] = ResourceUnit(node, key)
-            unit.depends_on = tuple(resources[dep] for dep in node.depends_on)
-        self.resources = tuple(resources.values())
+        self.resources = self._resource_units(graph)
         #: Declared resources a test replaced with something that is no Resource (a fake
         #: object, a factory): nothing to open or close, but the state still gets their value.
         self._stand_ins = [
@@ -124,6 +302,7 @@ class Runtime:
         self.managers = tuple(ManagerUnit(factory) for factory in managers)
         #: Every unit, in start order.
         self.units: tuple[Unit, ...] = (*self.resources, *self.managers)
+        # A state key given twice is refused now, before anything opens.
         merge_state(
             [
                 *((u.name, {u.state_key: None}) for u in self.resources if u.state_key),
@@ -133,15 +312,26 @@ class Runtime:
         self.state: dict[str, Any] = {}
         self.phase: Phase = "created"
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.pid = registry.process_id
-        #: How ``@inject`` serves each decorated function in this run (``injection.py``);
-        #: ``providers_changed()`` forgets them.
-        self.plans: dict[InjectionSpec, InjectionPlan] = {}
-        #: The functions whose ``spec.ready`` this runtime set (``publish``).
-        self._published: set[InjectionSpec] = set()
+        self.pid = process_id
         #: What was opened and must be closed: the exit-stack rule.
         self._closers: dict[Unit, Closer | None] = {}
         self._guard(graph)
+
+    def _resource_units(self, graph: Graph) -> tuple[ResourceUnit, ...]:
+        """A unit per resource node, in start order; its state key is its attribute name."""
+        attribute_names = {
+            id(provider): name
+            for instance in self.containers.values()
+            for name, provider in instance.providers.items()
+        }
+        units: dict[Node, ResourceUnit] = {}
+        for node in graph.units:
+            key = next(
+                (attribute_names[id(e)] for e in node.entries if id(e) in attribute_names), None
+            )
+            unit = units[node] = ResourceUnit(node, key)
+            unit.depends_on = tuple(units[dependency] for dependency in node.depends_on)
+        return tuple(units.values())
 
     # -- the guards -------------------------------------------------------------------------
 
@@ -154,25 +344,20 @@ class Runtime:
             for entry in node.entries:
                 entry.override(Guard(open_in_current_scope, node.provider, node.name))
         for node in graph.sharing_request_resources:
-            assert node.request_resource_below is not None
-            message = (
-                f"{node.name} is a {type(node.provider).__name__} built on the per-request "
-                f"{node.request_resource_below.name}: it would hand the first request's object "
-                f"to every later one. Make it a Factory."
-            )
+            message = sharing_request_resource(node) + " Make it a Factory."
             for entry in node.entries:
-                entry.override(Guard(refuse, InjectionError, message))
+                entry.override(Guard(refuse_call, InjectionError, message))
         for node in graph.not_started:
             message = (
                 f"{node.name} was not started by the lifespan (a Selector branch that was not "
                 f"selected at startup), so it cannot be used."
             )
             for entry in node.entries:
-                entry.override(Guard(refuse, LifespanNotRunning, message))
+                entry.override(Guard(refuse_call, LifespanNotRunning, message))
 
     def hand_out(self, unit: ResourceUnit) -> Any:
         """The object ``unit`` opened, for whoever calls its provider; or why there is none."""
-        self.check_serving(unit.name)
+        self.check_may_hand_out(unit.name)
         if unit.status != "ready":
             raise LifespanNotRunning(
                 f"{unit.name} is {unit.status}, not ready: it is never handed out before it "
@@ -180,18 +365,18 @@ class Runtime:
             )
         return unit.value
 
-    def check_accepting(self, what: str) -> None:
+    def check_may_begin(self, what: str) -> None:
         """Raise unless a new call that uses the lifespan's objects may begin now."""
         if self.phase == "draining":
             raise LifespanNotRunning(
                 f"{what} cannot begin: the lifespan is shutting down (it waits for the calls "
                 f"in flight to finish, and starts no new ones)."
             )
-        self.check_serving(what)
+        self.check_may_hand_out(what)
 
-    def check_serving(self, what: str) -> None:
+    def check_may_hand_out(self, what: str) -> None:
         """Raise unless this runtime may hand out its objects to the calling code now."""
-        if self.pid != registry.process_id:
+        if self.pid != process_id:
             raise LifespanNotRunning(
                 f"{what} belongs to the lifespan of the parent process (pid {self.pid}); this is "
                 f"a forked child (pid {os.getpid()}), which never uses its parent's objects. "
@@ -202,8 +387,7 @@ class Runtime:
             phase == "starting" and _starting.get() is self
         ):
             raise LifespanNotRunning(
-                f"{what} is not available: the lifespan is {registry.PHASE_WORDS[phase]}. "
-                f"Nothing it "
+                f"{what} is not available: the lifespan is {PHASE_WORDS[phase]}. Nothing it "
                 f"owns is handed out before startup has completed or after shutdown has begun."
             )
         loop = _internals.running_loop()
@@ -215,7 +399,7 @@ class Runtime:
     async def start(self) -> dict[str, Any]:
         """Start everything, all or nothing; return the state. Raises ``StartupError``."""
         self.loop = asyncio.get_running_loop()
-        if registry.serves(self.loop):
+        if self.loop in runs_by_loop:
             # Checked before anything opens: two runs on one loop would fight over the objects.
             raise StartupError(
                 "A lifespan is already running on this event loop; nest nothing inside "
@@ -225,7 +409,7 @@ class Runtime:
         began = time.perf_counter()
         deadline = self.loop.time() + self.startup_timeout
         self.phase = "starting"
-        registry.activate(self)
+        runs_by_loop[self.loop] = self
         token = _starting.set(self)
         try:
             await self._open_resources(deadline)
@@ -234,9 +418,9 @@ class Runtime:
                 await self._open_units([manager], deadline)
             self.state = merge_state(
                 [
-                    *((unit.name, unit.state) for unit in self.resources),
+                    *((unit.name, unit.state_entries) for unit in self.resources),
                     *stand_ins,
-                    *((unit.name, unit.state) for unit in self.managers),
+                    *((unit.name, unit.state_entries) for unit in self.managers),
                 ]
             )
         except BaseException as exc:
@@ -349,7 +533,7 @@ class Runtime:
         unit.mark("starting")
         began = time.perf_counter()
         try:
-            closer = await unit.open()  # type: ignore[attr-defined]
+            closer = await unit.open()
         except StartupError as exc:
             unit.mark("failed", exc)
             raise
@@ -387,7 +571,7 @@ class Runtime:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.shutdown_timeout
         self.phase = "draining"
-        self.unpublish()  # new calls take the full path, which refuses them
+        self.forget_caches()  # new calls take the full path, which refuses them
         # Polled: the calls end in any thread, and telling the loop on each would cost every call.
         while self.in_flight() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECONDS)
@@ -461,38 +645,24 @@ class Runtime:
         assert self.loop is not None
         names = set()
         for frame in _internals.frames_in_flight(self.loop):
-            name_of = registry.CALL_FRAMES.get(frame.f_code)
-            if name_of is not None and frame.f_locals.get("runtime") is self:
+            name_of = CALL_FRAMES.get(frame.f_code)
+            if name_of is not None and frame.f_locals.get(IN_FLIGHT_LOCAL) is self:
                 names.add(name_of(frame.f_locals))
         return sorted(names)
 
     def _deactivate(self) -> None:
-        registry.deactivate(self)
+        assert self.loop is not None
+        # A loop has one runtime at most (``start`` refuses a second before activating); in a
+        # forked child, none (the fork hook forgets them).
+        runs_by_loop.pop(self.loop, None)
 
     # -- lookups ----------------------------------------------------------------------------
 
-    def providers_changed(self) -> None:
-        """Forget how injections are served: a provider was overridden or restored."""
-        self.plans.clear()
-        self.unpublish()
-
-    def publish(self, spec: InjectionSpec, values: dict[str, Any]) -> None:
-        """Let calls of ``spec``'s function on this loop take ``@inject``'s per-call path,
-        which checks only that the loop runs in the calling thread: ``values`` are ready
-        objects, and the guards of the full path hold until ``unpublish()``."""
-        # The other branch is for loops without _thread_id (uvloop's), which the test
-        # environments do not install: calls on them always take the full path.
-        if self.loop is not None and _internals.has_thread_id(self.loop):  # pragma: no branch
-            spec.ready = (self.loop, values, self)
-            self._published.add(spec)
-
-    def unpublish(self) -> None:
-        """Send every call back to the full path: the lifespan stops handing out, a provider
-        changed, or this is a forked child."""
-        for spec in self._published:
-            if spec.ready is not None and spec.ready[2] is self:
-                spec.ready = None
-        self._published.clear()
+    def forget_caches(self) -> None:
+        """Tell everyone who keeps something for this run to forget it (``RUN_CACHES``): the
+        run stops handing out, a provider changed (an override), or this is a forked child."""
+        for forget in RUN_CACHES:
+            forget(self)
 
     def container(self, cls: type[containers.DeclarativeContainer]) -> containers.Container:
         try:
@@ -506,9 +676,19 @@ class Runtime:
             ) from None
 
 
-def refuse(error: type[BaseException], message: str) -> typing.NoReturn:
+def refuse_call(error: type[BaseException], message: str) -> typing.NoReturn:
     """What a guard of something the lifespan must not hand out answers a call with."""
     raise error(message)
+
+
+def sharing_request_resource(node: Node) -> str:
+    """Why ``node``, which keeps its value (a Singleton), cannot be built on a per-request one."""
+    assert node.request_resource_below is not None
+    return (
+        f"{node.name} is a {type(node.provider).__name__} built on the per-request "
+        f"{node.request_resource_below.name}: it would hand the first request's object to "
+        f"every later one."
+    )
 
 
 def _abandoned_call(name: str, runtime: Runtime) -> TimeoutError:

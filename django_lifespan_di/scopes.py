@@ -1,4 +1,4 @@
-"""Per-request resources: ``RequestResource`` and the scope of one ``@inject`` call.
+"""Per-request resources: the scope of one ``@inject`` call, and what opens a ``RequestResource``.
 
 A ``providers.Resource`` is one shared object for the whole process. Some objects must instead
 live exactly as long as one request (a unit of work, a transaction, a client wrapper that holds
@@ -24,31 +24,19 @@ from dependency_injector import providers
 
 from django_lifespan_di._internals import provider_children
 from django_lifespan_di.exceptions import InjectionError
+from django_lifespan_di.graph import RequestResource
 from django_lifespan_di.opening import (
     Closer,
     WouldAwait,
+    call_inline,
     is_async_declaration,
     open_declaration,
-    run_inline,
+    value_of,
 )
 
+__all__ = ["RequestResource", "RequestScope", "current_scope", "open_in_current_scope"]
+
 T = TypeVar("T")
-
-
-class RequestResource(providers.Resource[T]):
-    """A resource opened for each request that uses it, and closed when the view returns.
-
-    Declared exactly like ``providers.Resource`` (generator, async generator, context manager,
-    ``resources.Resource`` subclass); the lifespan does not start it. Each ``@inject`` call that
-    reaches it, directly or through other providers, gets its own instance; its cleanup (async
-    cleanup awaited) runs when the view returns or raises, and sees the view's exception (it
-    cannot swallow it). The shared resources it depends on are used, never closed:
-
-        class Container(containers.DeclarativeContainer):
-            pool = providers.Resource(open_pool)
-            unit_of_work = RequestResource(open_unit_of_work, pool=pool)
-            service = providers.Factory(Service, uow=unit_of_work)  # a new one per request
-    """
 
 
 def is_async_request_resource(provider: providers.Provider[Any]) -> bool:
@@ -81,7 +69,7 @@ class RequestScope:
     async def open(self, provider: RequestResource[Any], *, sync_only: bool = False) -> Any:
         """``provider``'s object for this call: opened once, closed with the scope.
 
-        ``sync_only``: a sync one, opened where no event loop runs (``run_now``).
+        ``sync_only``: a sync one, opened where no event loop runs (``run_without_loop``).
         """
         if self.closed:
             raise InjectionError(
@@ -91,10 +79,10 @@ class RequestScope:
         key = id(provider)
         if key not in self._opened:
             assert provider.provides is not None, "a RequestResource that provides nothing"
-            args = [await _value_of(arg) for arg in provider.args]
-            kwargs = {name: await _value_of(arg) for name, arg in provider.kwargs.items()}
+            args = [await value_of(arg) for arg in provider.args]
+            kwargs = {name: await value_of(arg) for name, arg in provider.kwargs.items()}
             value, closer = await open_declaration(
-                provider.provides, args, kwargs, run_inline, sync_only=sync_only
+                provider.provides, args, kwargs, call_inline, sync_only=sync_only
             )
             if closer is not None:
                 self._stack.push_async_exit(_exit_callback(closer))
@@ -110,15 +98,6 @@ class RequestScope:
         self.closed = True
         traceback = error.__traceback__ if error is not None else None
         await self._stack.__aexit__(type(error) if error else None, error, traceback)
-
-
-async def _value_of(argument: Any) -> Any:
-    if not isinstance(argument, providers.Provider):
-        return argument
-    value = argument()
-    if hasattr(value, "__await__"):
-        return await value
-    return value
 
 
 def _exit_callback(closer: Closer) -> Any:
@@ -146,10 +125,12 @@ def open_in_current_scope(provider: RequestResource[Any], name: str) -> Any:
         )
     if is_async_request_resource(provider):
         return scope.open(provider)
-    return run_now(scope.open(provider, sync_only=True), f"The sync RequestResource {name}")
+    return run_without_loop(
+        scope.open(provider, sync_only=True), f"The sync RequestResource {name}"
+    )
 
 
-def run_now(coroutine: Coroutine[Any, Any, T], what: str) -> T:
+def run_without_loop(coroutine: Coroutine[Any, Any, T], what: str) -> T:
     """Run ``coroutine`` to its end right here, as it never has to wait for the event loop.
 
     For code written once as ``async def`` that, for sync shapes, never suspends (opening and

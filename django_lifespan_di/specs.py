@@ -8,14 +8,11 @@ import sys
 import typing
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import InjectionError
 from django_lifespan_di.naming import dotted_name
-
-if TYPE_CHECKING:
-    from django_lifespan_di.runtime import Runtime
 
 #: ``Provide[...]`` or ``Provider[...]``. dependency-injector types its markers as ``Any``.
 Marker = Any
@@ -47,10 +44,11 @@ class InjectionSpec:
         #: The signature callers see: without the injected parameters.
         self.visible = _visible_signature(function, self.names)
         #: ``(loop, values, runtime)``: the objects a running lifespan has ready for every
-        #: call of this function on its loop (``Runtime.publish``). None: each call takes the
-        #: full path, which checks everything. The loop is one with ``_thread_id``
-        #: (``_internals.has_thread_id``), which mypy does not know of: hence ``Any``.
-        self.ready: tuple[Any, dict[str, Any], Runtime] | None = None
+        #: call of this function on its loop (``injection.py`` publishes them). None: each call
+        #: takes the full path, which checks everything. The loop is one with ``_thread_id``
+        #: (``_internals.has_thread_id``), which mypy does not know of: hence ``Any``; the
+        #: runtime is only compared by identity: hence ``object``.
+        self.published: tuple[Any, dict[str, Any], object] | None = None
 
     def as_keywords(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -183,10 +181,6 @@ def hide_injected(
     # evaluated (the wrapper's globals are not the function module's).
     wrapper.__signature__ = spec.visible  # type: ignore[attr-defined]
     hints = _type_hints(function)
-    wrapper.__annotations__ = {
-        name: hint for name, hint in hints.items() if name not in spec.names
-    } or {
-        name: annotation
-        for name, annotation in getattr(function, "__annotations__", {}).items()
-        if name not in spec.names
-    }
+    if not hints:  # annotations that could not be evaluated: keep them as written
+        hints = getattr(function, "__annotations__", {})
+    wrapper.__annotations__ = {name: hint for name, hint in hints.items() if name not in spec.names}

@@ -14,8 +14,8 @@ from typing import Literal, TypedDict
 
 from django.http import HttpRequest, JsonResponse
 
-from django_lifespan_di.registry import current_runtime, running_runtime
-from django_lifespan_di.units import Status, Unit
+from django_lifespan_di.registry import current_runtime, runtime_or_none
+from django_lifespan_di.runtime import Status, Unit
 
 Kind = Literal["resource", "manager"]
 
@@ -96,7 +96,7 @@ async def readiness_view(request: HttpRequest) -> JsonResponse:
     503 with a reason when no lifespan is running (the server does not run the ASGI lifespan,
     or it is shutting down).
     """
-    runtime = running_runtime()
+    runtime = runtime_or_none()
     if runtime is None:
         return _readiness(False, "the lifespan is not running", [])
     statuses = [ResourceStatus.of(unit) for unit in runtime.units]

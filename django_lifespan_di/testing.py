@@ -19,7 +19,7 @@ from django_lifespan_di._internals import live_provider
 from django_lifespan_di.asgi import Receive, Scope, Send
 from django_lifespan_di.exceptions import InjectionError, LifespanError
 from django_lifespan_di.naming import dotted_name, provider_name
-from django_lifespan_di.registry import current_runtime, running_runtime
+from django_lifespan_di.registry import current_runtime, runtime_or_none
 from django_lifespan_di.runtime import Runtime, lifespan
 
 __all__ = ["LifespanTestMixin", "lifespan", "override_providers", "with_lifespan_state"]
@@ -82,7 +82,7 @@ class override_providers:
                 f"effect; make a new one for a nested block."
             )
         self._entered = True
-        self._runtime = running_runtime()
+        self._runtime = runtime_or_none()
         self._targets = [self.provider, *self._live_counterparts()]
         for target in self._targets:
             target.override(self.replacement)
@@ -148,7 +148,7 @@ class override_providers:
 
     def _changed(self) -> None:
         if self._runtime is not None:
-            self._runtime.providers_changed()
+            self._runtime.forget_caches()
 
 
 def remove_override(
@@ -227,6 +227,6 @@ class with_lifespan_state:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and "state" not in scope:
             runtime = current_runtime()
-            runtime.check_accepting("with_lifespan_state()")
+            runtime.check_may_begin("with_lifespan_state()")
             scope = {**scope, "state": dict(runtime.state)}
         await self.application(scope, receive, send)

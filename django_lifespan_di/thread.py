@@ -7,6 +7,12 @@ ASGI server, and async resources belong to that loop. Sync code anywhere in the 
 the objects (``@inject``, ``resolve()``, ``get_container()``), and async clients through
 [``run_in_lifespan_loop()``][django_lifespan_di.run_in_lifespan_loop], which runs coroutines on
 that loop.
+
+Processes that have no ASGI server (WSGI servers, Celery workers, ``manage.py with_lifespan``)
+run one ``LifespanThread`` each, the *process lifespan* (``start_process_lifespan``): started on
+first need in each process (in a forked worker, again: a child never uses its parent's), stopped
+when the process stops. A startup that fails is not retried in that process: every later use
+says why, naming the culprit.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import weakref
 from types import TracebackType
 from typing import Any
 
-from django_lifespan_di import _internals, registry
+from django_lifespan_di import _internals, runtime
 from django_lifespan_di.exceptions import LifespanError, ShutdownError
 from django_lifespan_di.runtime import lifespan, stop_wait_limit
 
@@ -69,7 +75,7 @@ class LifespanThread:
     def is_running(self) -> bool:
         """Whether it started in this process and has not stopped."""
         return (
-            self._pid == registry.process_id
+            self._pid == runtime.process_id
             and self._ready.is_set()
             and not self._finished.is_set()
             and self._startup_error is None
@@ -90,7 +96,7 @@ class LifespanThread:
         """
         if self.is_running:
             raise LifespanError("This LifespanThread is already running; stop() it first.")
-        self._pid = registry.process_id
+        self._pid = runtime.process_id
         self._ready, self._finished = threading.Event(), threading.Event()
         self._startup_error = self._shutdown_error = None
         threading.Thread(target=self._run, name="django-lifespan-di", daemon=True).start()
@@ -198,3 +204,61 @@ def _wait(event: threading.Event, limit: float | None) -> bool:
         except KeyboardInterrupt:
             logger.warning("Ctrl-C while the lifespan shuts down: waiting for it to finish")
     return True
+
+
+# -- the process lifespan ----------------------------------------------------------------------
+
+
+class _ProcessLifespan:
+    """The one ``LifespanThread`` of this process, for the entry points without a server loop."""
+
+    def __init__(self) -> None:
+        self.thread: LifespanThread | None = None
+        #: The process that ``thread`` and ``lock`` belong to.
+        self.pid: int | None = None
+        self.lock = threading.Lock()
+        #: Where the failed startup was raised from (``runtime.process_startup_failure`` has
+        #: the error).
+        self.failure_traceback: TracebackType | None = None
+
+    def start(self) -> LifespanThread:
+        thread = self.thread
+        if thread is not None and self.pid == runtime.process_id and thread.is_running:
+            return thread  # the per-request path: no lock
+        if self.pid != runtime.process_id:
+            # A new process (or a forked child, whose copy of the parent's lock may be held).
+            self.thread, self.pid, self.lock = None, runtime.process_id, threading.Lock()
+        with self.lock:
+            failure = runtime.process_startup_failure
+            if failure is not None and failure[0] == runtime.process_id:
+                # From the failure's own traceback: raising the one error object again and
+                # again would lengthen its traceback with every refused task or request.
+                raise failure[1].with_traceback(self.failure_traceback)
+            if self.thread is None or not self.thread.is_running:
+                try:
+                    self.thread = LifespanThread().start()
+                except BaseException as exc:
+                    runtime.process_startup_failure = (runtime.process_id, exc)
+                    self.failure_traceback = exc.__traceback__
+                    raise
+            return self.thread
+
+
+_process = _ProcessLifespan()
+
+
+def start_process_lifespan() -> LifespanThread:
+    """This process's running ``LifespanThread``, started if need be; raises its startup error."""
+    return _process.start()
+
+
+def stop_process_lifespan() -> None:
+    """Stop this process's lifespan if it runs here; raises ``ShutdownError``."""
+    if _process.thread is not None:
+        _process.thread.stop()  # in a forked child, the parent's: its stop() does nothing there
+
+
+def forget_process_lifespan() -> None:
+    """Stop it and forget a failed startup, so the next use starts afresh (for tests)."""
+    stop_process_lifespan()
+    runtime.process_startup_failure = None

@@ -20,8 +20,8 @@ from django.core.wsgi import get_wsgi_application as get_django_wsgi_application
 
 from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf, require_installed
-from django_lifespan_di.process import start_process_lifespan
 from django_lifespan_di.registry import UNAVAILABLE
+from django_lifespan_di.thread import start_process_lifespan
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -42,7 +42,7 @@ class LifespanWSGIApplication:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [UNAVAILABLE]
         # For the rest of this thread's requests too: it serves this process's lifespan.
-        _internals.serve(thread.loop)
+        _internals.route_async_to_sync(thread.loop)
         return self.django_app(environ, start_response)
 
 

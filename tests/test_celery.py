@@ -15,7 +15,7 @@ from celery import Celery, Task
 
 from django_lifespan_di import ConfigurationError, LifespanNotRunning, LifespanThread
 from django_lifespan_di.celery import LifespanTask, setup_lifespan
-from django_lifespan_di.process import forget_process_lifespan
+from django_lifespan_di.thread import forget_process_lifespan
 from tests.project import journal
 from tests.project.celery_app import shared_objects
 

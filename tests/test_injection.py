@@ -491,7 +491,7 @@ async def test_the_per_call_path_binds_arguments_as_the_full_path(
     client = state["http_client"]
     spec = positional_after_injected.__lifespan_di_spec__  # type: ignore[attr-defined]
     assert await positional_after_injected("a") == ("a", client, "default")
-    assert spec.ready is not None  # from here on, calls take the per-call path
+    assert spec.published is not None  # from here on, calls take the per-call path
     assert await positional_after_injected("a", second="b") == ("a", client, "b")
     # A positional value after the injected parameter fills the next visible one.
     # (mypy reads the declared signature, in which "b" would be the client.)

@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.testcases import _MediaFilesHandler
 
 from django_lifespan_di import LifespanThread
-from django_lifespan_di.registry import OTHER_LOOP
+from django_lifespan_di.runtime import OTHER_LOOP
 from tests.support.server import ROOT
 
 pytest_plugins = ["pytester"]

@@ -23,7 +23,7 @@ from django_lifespan_di import (
     lifespan,
 )
 from django_lifespan_di.managers import LifespanManager
-from django_lifespan_di.registry import running_runtime
+from django_lifespan_di.registry import runtime_or_none
 from django_lifespan_di.runtime import Runtime
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
@@ -179,7 +179,7 @@ async def test_a_failed_start_closes_what_had_started_once_dependents_first(
     # middle uses first; sibling depends on nothing, so it closes concurrently with them.
     if "middle" in closed:
         assert closed.index("middle") < closed.index("first")
-    assert running_runtime() is None
+    assert runtime_or_none() is None
 
 
 async def test_a_sibling_still_starting_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,7 +381,7 @@ async def test_every_shutdown_runs_when_some_fail(monkeypatch: pytest.MonkeyPatc
         "  ChainContainer.middle: RuntimeError: middle failed to close (test fault)\n"
         "  ChainContainer.first: RuntimeError: first failed to close (test fault)"
     )
-    assert running_runtime() is None
+    assert runtime_or_none() is None
 
 
 async def test_a_hung_shutdown_is_cut_and_the_others_still_close(

@@ -157,7 +157,7 @@ async def test_shutdown_waits_for_an_injected_call_on_the_per_call_path() -> Non
     await runtime.start()
     spec = use_the_pool_for.__lifespan_di_spec__  # type: ignore[attr-defined]
     await use_the_pool_for(0)  # makes the plan: its ready objects are published
-    assert spec.ready is not None
+    assert spec.published is not None
     call = asyncio.ensure_future(use_the_pool_for(0.3))
     await asyncio.sleep(0)  # the call is in flight, on the per-call path
     stopping = asyncio.ensure_future(runtime.stop())
@@ -169,7 +169,7 @@ async def test_shutdown_waits_for_an_injected_call_on_the_per_call_path() -> Non
     assert pool is runtime.units[0].value
     assert closed_during_the_call == []  # the pool closed after the call, not under it
     assert journaled("close") == ["pool"]
-    assert spec.ready is None  # later calls take the full path, which refuses them
+    assert spec.published is None  # later calls take the full path, which refuses them
     with pytest.raises(LifespanNotRunning):
         await use_the_pool_for(0)
 
@@ -190,10 +190,10 @@ def test_two_lifespans_in_two_threads_each_serve_their_own_loop() -> None:
         assert call_on(second) is second.state["http_client"]  # published for second's loop
         first.stop()
         # Stopping the first leaves what the second published: its calls keep the fast path.
-        assert spec.ready is not None
-        assert spec.ready[0] is second.loop
+        assert spec.published is not None
+        assert spec.published[0] is second.loop
         assert call_on(second) is second.state["http_client"]
-    assert spec.ready is None
+    assert spec.published is None
 
 
 # -- timeouts are hard limits ----------------------------------------------------------------

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from django_lifespan_di import (
     LifespanError,
+    LifespanNotRunning,
     LifespanThread,
     ShutdownError,
     StartupError,
@@ -24,6 +25,11 @@ from django_lifespan_di import (
     run_in_lifespan_loop,
 )
 from django_lifespan_di import thread as thread_module
+from django_lifespan_di.thread import (
+    forget_process_lifespan,
+    start_process_lifespan,
+    stop_process_lifespan,
+)
 from tests.project import journal
 from tests.project.containers import Container, Tracked
 
@@ -195,3 +201,48 @@ async def test_async_code_on_another_loop_is_told_to_use_run_in_lifespan_loop() 
 
     with LifespanThread(), pytest.raises(EventLoopError, match="run_in_lifespan_loop"):
         resolve(Container.http_client)
+
+
+# -- the process lifespan: one LifespanThread per process, started once, failures kept ----
+
+
+@pytest.fixture
+def forget() -> Iterator[None]:
+    yield
+    forget_process_lifespan()
+
+
+@pytest.mark.usefixtures("forget")
+def test_the_process_lifespan_starts_once_and_stops() -> None:
+    thread = start_process_lifespan()
+    assert start_process_lifespan() is thread
+    assert resolve(Container.cache) is thread.state["cache"]
+    stop_process_lifespan()
+    assert not thread.is_running
+    stop_process_lifespan()  # nothing left to stop
+
+
+@pytest.mark.usefixtures("forget")
+def test_stopping_a_process_lifespan_never_started_does_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in a process that never started one.
+    monkeypatch.setattr(thread_module._process, "thread", None)
+    stop_process_lifespan()
+    with pytest.raises(LifespanNotRunning, match="The lifespan is not running"):
+        resolve(Container.cache)
+
+
+@pytest.mark.usefixtures("forget")
+def test_a_failed_process_startup_is_kept_and_named_by_every_later_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFESPAN_DI_TEST_FAIL_START", "database")
+    with pytest.raises(StartupError) as first:
+        start_process_lifespan()
+    monkeypatch.delenv("LIFESPAN_DI_TEST_FAIL_START")
+    with pytest.raises(StartupError) as again:
+        start_process_lifespan()  # not retried in this process
+    assert again.value is first.value
+    with pytest.raises(LifespanNotRunning, match=r"failed to start.*Container\.database"):
+        resolve(Container.cache)

@@ -13,8 +13,8 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from django_lifespan_di.process import forget_process_lifespan, start_process_lifespan
 from django_lifespan_di.registry import UNAVAILABLE
+from django_lifespan_di.thread import forget_process_lifespan, start_process_lifespan
 from django_lifespan_di.wsgi import LifespanWSGIApplication, get_wsgi_application
 from tests.project import journal
 

@@ -36,7 +36,7 @@ from django.utils import autoreload
 
 from django_lifespan_di.checks import find_application
 from django_lifespan_di.conf import conf
-from django_lifespan_di.process import start_process_lifespan
+from django_lifespan_di.thread import start_process_lifespan
 from django_lifespan_di.wsgi import LifespanWSGIApplication
 
 # What `runserver` is without this package, for the apps installed.

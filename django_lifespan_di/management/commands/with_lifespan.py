@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import ShutdownError, StartupError
-from django_lifespan_di.process import start_process_lifespan, stop_process_lifespan
+from django_lifespan_di.thread import start_process_lifespan, stop_process_lifespan
 
 
 class Command(BaseCommand):
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             thread = start_process_lifespan()
         except StartupError as exc:
             raise CommandError(f"The lifespan failed to start: {exc}") from exc
-        _internals.serve(thread.loop)
+        _internals.route_async_to_sync(thread.loop)
         _stop_on_sigterm()
         try:
             command.run_from_argv(argv)
