@@ -20,8 +20,8 @@ from django_lifespan_di import InjectionError, Provide, Provider, inject, resolv
 from django_lifespan_di.runtime import Runtime
 from tests.project import journal
 from tests.project.containers import Service, Tracked
+from tests.support.engine import journaled, make_runtime
 from tests.support.fault_containers import ScopeContainer, ShapesContainer, open_unit_of_work
-from tests.test_runtime import journaled, make_runtime
 
 SCOPE_CONTAINER = "tests.support.fault_containers.ScopeContainer"
 
