@@ -1,5 +1,5 @@
-"""The engine keeps its promise whatever a resource does (issue 13): every shutdown runs, every
-timeout holds, only what the lifespan started is handed out, and only while it runs."""
+"""The engine keeps its promise whatever a resource does: every shutdown runs, every timeout
+holds, only what the lifespan started is handed out, and only while it runs."""
 
 from __future__ import annotations
 

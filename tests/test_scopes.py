@@ -1,4 +1,4 @@
-"""Per-request resources are per request, however they are reached (issue 14).
+"""Per-request resources are per request, however they are reached.
 
 Each ``@inject`` call gets its own ``RequestResource`` objects, through a factory, a nested
 factory, a ``Callable``, a positional argument, ``resolve()`` or a ``Provider[...]`` marker,
