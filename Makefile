@@ -79,7 +79,7 @@ test-latest: $(BIN)/.installed
 # locked versions. Review the diff and commit it.
 upgrade: $(BIN)/.installed
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python requirements/compile.py
-	$(BIN)/python -m tests.e2e.test_servers
+	$(BIN)/python -m tests.support.servers
 
 # The benchmarks (bench/run.py), not part of `make test`: about 5 minutes on 2 cores (6 with the
 # machine busy), 127.0.0.1 only; they write bench/results.json, docs/benchmarks.md (from the

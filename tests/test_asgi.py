@@ -12,6 +12,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django_lifespan_di import LifespanError, ShutdownError, StartupError
 from django_lifespan_di.asgi import LifespanApplication, Message, Scope, get_asgi_application
 from tests.project import journal
+from tests.support.engine import journaled
 
 # asgiref.testing has no type annotations, which mypy --strict refuses to call.
 ApplicationCommunicator: Any = asgiref_testing.ApplicationCommunicator
@@ -41,10 +42,6 @@ def http_scope(path: str, state: dict[str, Any]) -> Scope:
         "server": ("127.0.0.1", 8000),
         "state": dict(state),  # what servers do: a shallow copy per request
     }
-
-
-def journaled(kind: str) -> list[str]:
-    return [event.split(" ", 1)[1] for event in journal.EVENTS if event.split(" ", 1)[0] == kind]
 
 
 async def start(communicator: Any) -> Message:

@@ -23,8 +23,8 @@ from docs.examples.processes.test_consumers import (  # noqa: F401
     test_forecast_from_the_scope_state,
     test_forecast_over_a_websocket,
 )
-from tests.e2e.test_servers import GUNICORN_GTHREAD, GUNICORN_SYNC
 from tests.support.server import ROOT
+from tests.support.servers import GUNICORN_GTHREAD, GUNICORN_SYNC
 from tests.support.snippets import example_project, section  # noqa: F401
 
 # Channels' consumers close old database connections when a connection opens (and pytest-django

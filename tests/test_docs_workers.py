@@ -21,9 +21,9 @@ from django_lifespan_di import StartupError, lifespan
 from django_lifespan_di.testing import override_providers
 from docs.examples.workers import jobs, tasks
 from docs.examples.workers.containers import Container, open_redis
-from tests.e2e.test_tasks import django_process, migrate_and_enqueue, task_results, wait_until_done
 from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
 from tests.support.server import ROOT, free_port
+from tests.support.tasks import django_process, migrate_and_enqueue, task_results, wait_until_done
 from tests.support.worker import Worker
 
 EXAMPLES = ROOT / "docs" / "examples" / "workers"

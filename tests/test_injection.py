@@ -34,20 +34,9 @@ from django_lifespan_di import (
 )
 from tests.project import injected_views, journal
 from tests.project.containers import Container, Tracked
+from tests.support.engine import make_runtime
+from tests.support.project import INJECTED_URLS
 from tests.support.url_values import report_view
-from tests.test_runtime import make_runtime
-
-INJECTED_URLS = [
-    "/inject/async/bob/",
-    "/inject/sync/",
-    "/inject/sync-factory/",
-    "/inject/async-class/",
-    "/inject/sync-class/",
-    "/inject/provider/",
-    "/inject/drf/",
-    "/inject/drf-class/",
-    "/inject/ninja/items/3",
-]
 
 
 @pytest.fixture

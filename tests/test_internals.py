@@ -11,8 +11,8 @@ from dependency_injector import containers, providers
 
 from django_lifespan_di import Provide, _internals, get_container, inject, resolve
 from tests.project.containers import Service
+from tests.support.engine import journaled, make_runtime
 from tests.support.engine_containers import open_async_generator
-from tests.test_runtime import journaled, make_runtime
 
 
 class SelfContainer(containers.DeclarativeContainer):

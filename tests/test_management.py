@@ -17,8 +17,8 @@ from django.core.management import CommandError, call_command
 
 from django_lifespan_di import StartupError
 from django_lifespan_di.management import LifespanCommand
-from tests.e2e.test_servers import assert_closed_once
 from tests.project import journal
+from tests.support.journal import assert_closed_once
 from tests.support.server import ROOT
 from tests.support.worker import Worker
 

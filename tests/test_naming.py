@@ -1,4 +1,4 @@
-"""Names come only from code, never from a value's ``repr()`` (issue 14): a secret in a
+"""Names come only from code, never from a value's ``repr()``: a secret in a
 ``functools.partial`` or in the object a Resource provides never reaches a status page."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from dependency_injector import containers, providers
 
 from django_lifespan_di import InjectionError, Provide, inject
 from tests.project.containers import Tracked
+from tests.support.engine import make_runtime
 from tests.support.engine_containers import open_async_generator
-from tests.test_runtime import make_runtime
 
 
 async def make_token(prefix: str) -> str:

@@ -1,6 +1,7 @@
 """The repository's furniture stays in step with what it describes: the CI workflows run what
 ``.ci/run`` runs, on the cells of noxfile.py; the pre-commit hooks are ``make lint``'s commands;
-the release publishes what was checked. Without these tests they would drift silently.
+the release publishes what was checked; ``make upgrade`` runs modules that exist; no module
+imports from a test module. Without these tests they would drift silently.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -166,18 +168,19 @@ def test_the_locks_are_upgraded_by_a_scheduled_pull_request() -> None:
     assert [u["package-ecosystem"] for u in dependabot["updates"]] == ["github-actions"]
 
 
+def make_recipe(target: str) -> list[str]:
+    """The command lines of the Makefile's recipe for ``target``."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe, f"no {target} target in the Makefile"
+    return [line.strip() for line in recipe.group(1).splitlines()]
+
+
 def lint_commands() -> list[list[str]]:
     """The commands of the Makefile's lint recipe, e.g. ``["ruff", "check"]``."""
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M)
-    assert recipe, "no lint target in the Makefile"
     return [
-        [
-            word
-            for word in line.strip().removeprefix("$(BIN)/").split()
-            if not word.startswith(("-", "."))
-        ]
-        for line in recipe.group(1).splitlines()
+        [word for word in line.removeprefix("$(BIN)/").split() if not word.startswith(("-", "."))]
+        for line in make_recipe("lint")
     ]
 
 
@@ -230,3 +233,54 @@ def test_the_contributing_map_lists_every_module_of_the_package() -> None:
         if not any(module == name or module.endswith(f"/{name}") for name in mentioned)
     )
     assert not missing, f"CONTRIBUTING.md's Layout does not mention {missing}"
+
+
+def test_make_upgrade_rewrites_the_servers_page_with_a_module_that_exists() -> None:
+    """``make upgrade`` runs scripts as modules (``python -m``): each must exist, none may be a
+    test module, and the servers page is among what it rewrites."""
+    modules = [m for line in make_recipe("upgrade") for m in re.findall(r"-m ([\w.]+)", line)]
+    assert "tests.support.servers" in modules
+    for module in modules:
+        assert importlib.util.find_spec(module) is not None, module
+        assert not is_test_module(module), module
+    page = (ROOT / "docs" / "servers.md").read_text(encoding="utf-8")
+    assert "python -m tests.support.servers" in page
+
+
+#: Where the repository's Python lives: the package, its tests, the docs' examples and tools.
+PYTHON_TREES = ("django_lifespan_di", "tests", "docs", "bench", "demo", "requirements")
+
+
+def is_test_module(dotted: str) -> bool:
+    """Whether ``dotted`` names a module of the suite that pytest runs (``tests/**/test_*.py``),
+    or something inside one. The test files of ``docs/examples/`` are not: they are the docs'
+    examples, which ``tests/test_docs_*.py`` import to run them."""
+    parts = dotted.split(".")
+    return parts[0] == "tests" and any(part.startswith("test_") for part in parts)
+
+
+def imported_names(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, dotted name) of everything ``path`` imports, relative imports resolved:
+    ``from a.b import c`` gives ``a.b`` and ``a.b.c`` (``c`` may be a module)."""
+    package = path.relative_to(ROOT).parent.parts
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            yield node.lineno, module
+            yield from ((node.lineno, f"{module}.{alias.name}") for alias in node.names)
+
+
+def test_no_module_imports_from_a_test_module() -> None:
+    """Shared test helpers live in ``tests/support/``: a test module of the suite is what pytest
+    runs, never what another module builds on (a conftest's fixtures need no import)."""
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for tree in PYTHON_TREES
+        for path in (ROOT / tree).rglob("*.py")
+        for line, name in imported_names(path)
+        if is_test_module(name)
+    )
+    assert not offenders, f"move what these import to tests/support/: {offenders}"

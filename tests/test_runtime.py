@@ -6,12 +6,11 @@ import asyncio
 import gc
 import inspect
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import httpx
 import pytest
-from dependency_injector import containers, providers
+from dependency_injector import providers
 from django.test import override_settings
 
 from django_lifespan_di import (
@@ -22,12 +21,11 @@ from django_lifespan_di import (
     get_container,
     lifespan,
 )
-from django_lifespan_di.managers import LifespanManager
 from django_lifespan_di.registry import runtime_or_none
-from django_lifespan_di.runtime import Runtime
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Tracked
+from tests.support.engine import journaled, make_runtime
 from tests.support.engine_containers import (
     JOURNALED_STYLES,
     ChainContainer,
@@ -50,28 +48,9 @@ from tests.support.engine_containers import (
 CHAIN = ("first", "sibling", "middle", "last")
 
 
-def make_runtime(
-    *container_classes: type[containers.DeclarativeContainer],
-    managers: Iterable[LifespanManager] = (),
-    startup_timeout: float = 10.0,
-    shutdown_timeout: float = 10.0,
-) -> Runtime:
-    return Runtime(
-        container_classes,
-        managers,
-        startup_timeout=startup_timeout,
-        shutdown_timeout=shutdown_timeout,
-    )
-
-
 def is_closed(client: httpx.AsyncClient) -> bool:
     """Read anew each time (mypy would keep what an earlier assert narrowed it to)."""
     return client.is_closed
-
-
-def journaled(kind: str) -> list[str]:
-    """The names the journal recorded ``<kind> <name>`` for, in order."""
-    return [event.split(" ", 1)[1] for event in journal.EVENTS if event.split(" ", 1)[0] == kind]
 
 
 def lifespan_settings(*container_paths: str) -> override_settings:

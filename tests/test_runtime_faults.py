@@ -1,5 +1,5 @@
-"""The engine keeps its promise whatever a resource does (issue 13): every shutdown runs, every
-timeout holds, only what the lifespan started is handed out, and only while it runs."""
+"""The engine keeps its promise whatever a resource does: every shutdown runs, every timeout
+holds, only what the lifespan started is handed out, and only while it runs."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from django_lifespan_di import (
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Container, Service, Tracked
+from tests.support.engine import journaled, make_runtime
 from tests.support.fault_containers import (
     STUBBORN,
     BaseExceptionsContainer,
@@ -49,7 +50,6 @@ from tests.support.fault_containers import (
     chain_container,
 )
 from tests.support.waiting import eventually
-from tests.test_runtime import journaled, make_runtime
 
 
 @pytest.fixture(autouse=True)

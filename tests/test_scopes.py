@@ -1,4 +1,4 @@
-"""Per-request resources are per request, however they are reached (issue 14).
+"""Per-request resources are per request, however they are reached.
 
 Each ``@inject`` call gets its own ``RequestResource`` objects, through a factory, a nested
 factory, a ``Callable``, a positional argument, ``resolve()`` or a ``Provider[...]`` marker,
@@ -20,8 +20,8 @@ from django_lifespan_di import InjectionError, Provide, Provider, inject, resolv
 from django_lifespan_di.runtime import Runtime
 from tests.project import journal
 from tests.project.containers import Service, Tracked
+from tests.support.engine import journaled, make_runtime
 from tests.support.fault_containers import ScopeContainer, ShapesContainer, open_unit_of_work
-from tests.test_runtime import journaled, make_runtime
 
 SCOPE_CONTAINER = "tests.support.fault_containers.ScopeContainer"
 

@@ -22,9 +22,8 @@ from celery import Celery
 from celery.result import AsyncResult
 
 from django_lifespan_di import ConfigurationError, StartupError
-from tests.e2e.test_servers import assert_closed_once, journal_by_pid
-from tests.e2e.test_tasks import assert_opened_and_closed_once
 from tests.project import celery_app as project
+from tests.support.journal import assert_closed_once, assert_opened_and_closed_once, journal_by_pid
 from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
 from tests.support.server import Server
 from tests.support.worker import Worker

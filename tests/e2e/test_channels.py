@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_servers import RESOURCES, assert_closed_once, journal_by_pid
+from tests.support.journal import RESOURCES, assert_closed_once, journal_by_pid
 from tests.support.server import CHANNELS_APP, Server
 from tests.support.websocket import websocket_exchange
 

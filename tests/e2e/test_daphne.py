@@ -17,14 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_servers import (
-    DAPHNE,
-    RESOURCES,
-    RUNSERVER,
-    assert_closed_once,
-    journal_by_pid,
-)
+from tests.support.journal import RESOURCES, assert_closed_once, journal_by_pid
 from tests.support.server import Server
+from tests.support.servers import DAPHNE, RUNSERVER
 from tests.support.websocket import websocket_refusal
 
 pytestmark = pytest.mark.e2e

@@ -15,14 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_servers import (
-    GRANIAN,
-    LIFESPAN_SERVERS,
-    ServerCase,
-    assert_closed_once,
-    journal_by_pid,
-)
+from tests.support.journal import assert_closed_once, journal_by_pid
 from tests.support.server import Server
+from tests.support.servers import GRANIAN, LIFESPAN_SERVERS, ServerCase
 
 pytestmark = pytest.mark.e2e
 

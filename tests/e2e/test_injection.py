@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.project import INJECTED_URLS
 from tests.support.server import ROOT, Server
-from tests.test_injection import INJECTED_URLS
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_servers import RESOURCES, UVICORN_WORKERS, assert_closed_once, journal_by_pid
+from tests.support.journal import RESOURCES, assert_closed_once, journal_by_pid
 from tests.support.server import rss_kib
+from tests.support.servers import UVICORN_WORKERS
 
 pytestmark = pytest.mark.e2e
 

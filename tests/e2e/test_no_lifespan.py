@@ -21,8 +21,8 @@ import pytest
 from django.core.wsgi import get_wsgi_application
 
 from django_lifespan_di import middleware
-from tests.e2e.test_servers import NO_LIFESPAN_SERVERS, RUNSERVER_DJANGO_WSGI, ServerCase
 from tests.project import journal
+from tests.support.servers import NO_LIFESPAN_SERVERS, RUNSERVER_DJANGO_WSGI, ServerCase
 
 pytestmark = pytest.mark.e2e
 

@@ -20,14 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_servers import (
-    RESOURCES,
-    RUNSERVER,
-    assert_closed_once,
-    journal_by_pid,
-)
 from tests.project.containers import SLOW_STOP_SECONDS
+from tests.support.journal import RESOURCES, assert_closed_once, journal_by_pid
 from tests.support.server import ROOT, Server
+from tests.support.servers import RUNSERVER
 
 pytestmark = pytest.mark.e2e
 

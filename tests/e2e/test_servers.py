@@ -1,243 +1,28 @@
 """Every multi-process ASGI server users run: one lifespan per worker, everything closed once.
 
-The cases below are also the source of ``docs/servers.md``: each fact in that table is asserted
-by a test that runs the server (here, in ``test_faults.py``, ``test_wsgi.py``,
-``test_runserver.py``, ``test_daphne.py`` and ``test_no_lifespan.py``), and
-``test_docs_table_is_current`` fails when the page and the cases disagree. The versions on the
-page are the locked ones (``VERSIONS_LOCK``), never what the package index serves today; ``make
-upgrade`` rewrites the page with ``python -m tests.e2e.test_servers`` after recompiling the locks.
+The servers and what each was measured to do are listed in ``tests/support/servers.py``, which
+also writes ``docs/servers.md`` from them (``python -m tests.support.servers``);
+``test_docs_table_is_current`` fails when the page and the list disagree.
 """
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.journal import assert_each_process_opened_all_and_closed_once
 from tests.support.locks import DEV_LOCKS, VERSIONS_LOCK, locked_versions
-from tests.support.server import ASGI_APP, ROOT, WSGI_APP, Server
+from tests.support.servers import (
+    DOCS_PAGE,
+    LIFESPAN_SERVERS,
+    ServerCase,
+    render_table,
+    split_page,
+)
 
 pytestmark = pytest.mark.e2e
-
-#: What the test container opens, by dependency level: a later one needs an earlier one.
-RESOURCES = ("cache", "database", "http_client", "reporter")
-DOCS_PAGE = ROOT / "docs" / "servers.md"
-TABLE_START = "<!-- servers-table: start (python -m tests.e2e.test_servers) -->"
-TABLE_END = "<!-- servers-table: end -->"
-
-
-@dataclass(frozen=True)
-class ServerCase:
-    """One way to serve the test project, and what it was measured to do."""
-
-    label: str
-    server: str  # the name tests.support.server.Server knows
-    args: tuple[str, ...]
-    distribution: str
-    #: Lifespans run: one per worker process (0: the server sends no lifespan).
-    workers: int
-    #: Exit code after SIGTERM to the server's main process.
-    sigterm_exit: int
-    #: Exit codes seen after a resource fails to start (``lifespan.startup.failed``).
-    startup_failed_exits: tuple[int, ...]
-    notes: str
-    #: What it serves (``tests.support.server`` names): an ASGI or a WSGI application.
-    app: str = ASGI_APP
-    #: How the lifespan runs where the server sends no ASGI lifespan (the table's words).
-    lifespans: str | None = None
-    #: After a failed startup the process keeps serving, and answers every request with 503.
-    serves_503_after_failed_startup: bool = False
-    #: Environment variables of the test settings (``tests/settings.py``) it needs.
-    env: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def id(self) -> str:
-        return self.label.replace(" ", "")
-
-    def serve(self, journal: Path, extra_args: tuple[str, ...] = (), **kwargs: Any) -> Server:
-        """The (not yet started) server of this case, journalling to ``journal``."""
-        env = {**dict(self.env), **kwargs.pop("env", {})}
-        return Server(
-            self.server, *self.args, *extra_args, app=self.app, journal=journal, env=env, **kwargs
-        )
-
-
-UVICORN_WORKERS = ServerCase(
-    "uvicorn --workers 2",
-    "uvicorn",
-    ("--workers", "2"),
-    "uvicorn",
-    workers=2,
-    sigterm_exit=0,
-    startup_failed_exits=(0,),
-    notes="Exit 0 even after a failed startup (1 worker: 3), so check the log.",
-)
-GUNICORN = ServerCase(
-    "gunicorn -k uvicorn.workers.UvicornWorker -w 2",
-    "gunicorn",
-    ("--workers", "2", "--no-control-socket"),
-    "gunicorn",
-    workers=2,
-    sigterm_exit=0,
-    startup_failed_exits=(3, 1),
-    notes="A worker that fails to start stops the master ('Worker failed to boot'): exit 3, "
-    "or 1 when the other worker fails while the master halts (a race in gunicorn).",
-)
-HYPERCORN = ServerCase(
-    "hypercorn",
-    "hypercorn",
-    (),
-    "hypercorn",
-    workers=1,
-    sigterm_exit=0,
-    startup_failed_exits=(0,),
-    notes="A master and one worker process. Send SIGTERM to the master only: a signal to the "
-    "whole process group can kill the worker before its lifespan shutdown. Exit 0 even after "
-    "a failed startup (hypercorn #269), so check the log.",
-)
-GRANIAN = ServerCase(
-    "granian --interface asgi --workers 2",
-    "granian",
-    ("--workers", "2"),
-    "granian",
-    workers=2,
-    sigterm_exit=0,
-    startup_failed_exits=(1,),
-    notes="Empties the lifespan state before lifespan.shutdown; the package keeps its own "
-    "references, so everything still closes.",
-)
-LIFESPAN_SERVERS = (UVICORN_WORKERS, GUNICORN, HYPERCORN, GRANIAN)
-
-# Servers that send no ASGI lifespan, where the package runs it in each serving process
-# (tested in test_wsgi.py, test_runserver.py and test_daphne.py).
-WSGI_LIFESPANS = (
-    "one per worker process, started at its first request ({workers} tested), every resource "
-    "closed once on SIGTERM"
-)
-GUNICORN_SYNC = ServerCase(
-    "gunicorn -w 2 (sync workers, WSGI)",
-    "gunicorn-wsgi",
-    ("--workers", "2", "--no-control-socket"),
-    "gunicorn",
-    workers=2,
-    sigterm_exit=0,
-    startup_failed_exits=(),
-    notes="wsgi.py from django_lifespan_di.wsgi.get_wsgi_application(). A worker recycled by "
-    "--max-requests closes its resources once; its successor opens its own.",
-    app=WSGI_APP,
-    lifespans=WSGI_LIFESPANS,
-    serves_503_after_failed_startup=True,
-)
-GUNICORN_GTHREAD = ServerCase(
-    "gunicorn -k gthread --threads 4 -w 2 (WSGI)",
-    "gunicorn-wsgi",
-    ("--worker-class", "gthread", "--threads", "4", "--workers", "2", "--no-control-socket"),
-    "gunicorn",
-    workers=2,
-    sigterm_exit=0,
-    startup_failed_exits=(),
-    notes="Every request thread runs its async views on its worker's lifespan loop, the async "
-    "ORM included.",
-    app=WSGI_APP,
-    lifespans=WSGI_LIFESPANS,
-    serves_503_after_failed_startup=True,
-)
-RUNSERVER = ServerCase(
-    "manage.py runserver",
-    "runserver",
-    (),
-    "django",
-    workers=1,
-    sigterm_exit=0,
-    startup_failed_exits=(),
-    notes="This package's runserver (list django_lifespan_di above django.contrib.staticfiles "
-    "and daphne, check W205): Ctrl-C waits for a shutdown longer than the 0.25 s Django's "
-    "autoreloader allows; SIGTERM closes everything once too. Also with --noreload, and with "
-    "daphne installed (ASGI).",
-    app=WSGI_APP,
-    lifespans="one in the serving process (the autoreloader's child), started when it is ready "
-    "and again after each autoreload; every resource closed once on Ctrl-C",
-    serves_503_after_failed_startup=True,
-)
-DAPHNE = ServerCase(
-    "daphne",
-    "daphne",
-    (),
-    "daphne",
-    workers=1,
-    sigterm_exit=0,
-    startup_failed_exits=(),
-    notes="Sends no lifespan: the package runs it on daphne's Twisted reactor, and the first "
-    "requests wait for its startup.",
-    lifespans="one per process, started on daphne's reactor when it starts, every resource "
-    "closed once on SIGTERM and SIGINT",
-    serves_503_after_failed_startup=True,
-)
-PROCESS_LIFESPAN_SERVERS = (GUNICORN_SYNC, GUNICORN_GTHREAD, RUNSERVER, DAPHNE)
-
-# Servers that never run the lifespan (tested in test_no_lifespan.py).
-RUNSERVER_DJANGO_WSGI = ServerCase(
-    "manage.py runserver with Django's wsgi.py",
-    "runserver",
-    ("--noreload",),
-    "django",
-    workers=0,
-    sigterm_exit=0,
-    startup_failed_exits=(),
-    notes="WSGI_APPLICATION from django.core.wsgi.get_wsgi_application(). Its system checks "
-    "print django_lifespan_di.W203 at startup.",
-    env=(("LIFESPAN_DI_TEST_WSGI_APPLICATION", "tests.project.plain_wsgi.application"),),
-)
-UVICORN_NO_LIFESPAN = ServerCase(
-    "uvicorn --lifespan off",
-    "uvicorn",
-    ("--lifespan", "off"),
-    "uvicorn",
-    workers=0,
-    sigterm_exit=-15,
-    startup_failed_exits=(),
-    notes="Requests still get an empty scope['state'].",
-)
-NO_LIFESPAN_SERVERS = (RUNSERVER_DJANGO_WSGI, UVICORN_NO_LIFESPAN)
-
-
-def journal_by_pid(server: Server) -> dict[int, list[str]]:
-    """Each process's journal events, in order."""
-    by_pid: dict[int, list[str]] = {}
-    for pid, event in server.journal_events():
-        by_pid.setdefault(pid, []).append(event)
-    return by_pid
-
-
-def assert_closed_once(events: list[str], *, failed: str | None = None) -> None:
-    """Whatever opened (apart from ``failed``) closed exactly once, dependents first."""
-    opened = [e.removeprefix("open ") for e in events if e.startswith("open ")]
-    closed = [e.removeprefix("close ") for e in events if e.startswith("close ")]
-    assert Counter(opened) == Counter(set(opened)), f"a resource opened twice: {events}"
-    assert Counter(closed) == Counter(set(opened) - {failed}), events
-    # reporter -> http_client -> database: a dependent closes before what it depends on
-    chain = [name for name in ("reporter", "http_client", "database") if name in closed]
-    assert sorted(chain, key=closed.index) == chain, events
-
-
-def assert_each_process_opened_all_and_closed_once(
-    server: Server, processes: int
-) -> dict[int, list[str]]:
-    """``processes`` processes recorded events; each opened every resource once and closed each
-    once, dependents first. Returns each one's events."""
-    by_pid = journal_by_pid(server)
-    assert len(by_pid) == processes, by_pid
-    for pid, events in by_pid.items():
-        assert sorted(e for e in events if e.startswith("open ")) == [
-            f"open {name}" for name in RESOURCES
-        ], (pid, events)
-        assert_closed_once(events)
-    return by_pid
 
 
 @pytest.mark.parametrize("case", LIFESPAN_SERVERS, ids=lambda case: case.id)
@@ -265,53 +50,10 @@ def test_each_worker_serves_its_resources_and_closes_them_once(
     assert "Traceback" not in server.output, server.output
 
 
-def render_table() -> str:
-    """The table of ``docs/servers.md``, from the cases the tests assert."""
-
-    def codes(values: tuple[int, ...]) -> str:
-        return " or ".join(f"`{value}`" for value in values) or "—"
-
-    versions = locked_versions(VERSIONS_LOCK)
-    rows = [
-        "| Server | Version | Lifespans | Exit on SIGTERM | Exit after a failed startup | Notes |",
-        "|---|---|---|---|---|---|",
-    ]
-    for case in (*LIFESPAN_SERVERS, *PROCESS_LIFESPAN_SERVERS, *NO_LIFESPAN_SERVERS):
-        if case.lifespans is not None:
-            lifespans = case.lifespans.format(workers=case.workers)
-        elif case.workers:
-            lifespans = (
-                f"one per worker ({case.workers} tested), every resource closed once on SIGTERM"
-            )
-        else:
-            lifespans = "none: warns at the first request; resources raise LifespanNotRunning"
-        failed = (
-            "keeps serving: every request answers 503"
-            if case.serves_503_after_failed_startup
-            else codes(case.startup_failed_exits)
-        )
-        rows.append(
-            f"| `{case.label}` | {case.distribution} {versions[case.distribution]} | "
-            f"{lifespans} | {codes((case.sigterm_exit,))} | {failed} | {case.notes} |"
-        )
-    return "\n".join(rows)
-
-
-def split_page() -> tuple[str, str, str]:
-    """``docs/servers.md`` as (text before the table, the table, text after it)."""
-    text = DOCS_PAGE.read_text(encoding="utf-8")
-    assert text.count(TABLE_START) == text.count(TABLE_END) == 1, (
-        f"{DOCS_PAGE} must hold the markers {TABLE_START!r} and {TABLE_END!r} once each"
-    )
-    before, rest = text.split(TABLE_START)
-    table, after = rest.split(TABLE_END)
-    return before, table.strip(), after
-
-
 def test_docs_table_is_current() -> None:
     assert split_page()[1] == render_table(), (
         f"{DOCS_PAGE.name} does not match the servers the tests ran (or their versions "
-        f"changed): run `python -m tests.e2e.test_servers` and review the diff."
+        f"changed): run `python -m tests.support.servers` and review the diff."
     )
 
 
@@ -323,15 +65,3 @@ def test_every_development_lock_runs_the_server_versions_on_the_page(lock: Path)
     """Whatever Python ``make test`` runs on, it runs the server releases the page names."""
     page, this = locked_versions(VERSIONS_LOCK), locked_versions(lock)
     assert {d: this[d] for d in SERVER_DISTRIBUTIONS} == {d: page[d] for d in SERVER_DISTRIBUTIONS}
-
-
-def write_docs_table() -> None:
-    """Replace the table in ``docs/servers.md`` with :func:`render_table`."""
-    before, _, after = split_page()
-    page = f"{before}{TABLE_START}\n{render_table()}\n{TABLE_END}{after}"
-    DOCS_PAGE.write_text(page, encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_docs_table()
-    sys.stdout.write(f"wrote {DOCS_PAGE}\n")

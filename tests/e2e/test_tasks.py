@@ -11,34 +11,27 @@ itself (``--batch``) or on SIGTERM (which db_worker handles itself).
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import sys
-import time
 from collections.abc import Mapping
-from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.test_servers import RESOURCES, assert_closed_once, journal_by_pid
+from tests.support.journal import assert_closed_once, assert_opened_and_closed_once, journal_by_pid
 from tests.support.server import Server
+from tests.support.tasks import (
+    TIMEOUT,
+    django_process,
+    migrate_and_enqueue,
+    task_results,
+    wait_until_done,
+)
 from tests.support.worker import Worker
 
 pytestmark = pytest.mark.e2e
 
-DJANGO = (sys.executable, "-m", "django")
 TASKS = ("tests.project.tasks.sync_task", "tests.project.tasks.async_task")
 PONG = "pong from http_client"
-TIMEOUT = 30.0
-
-
-def assert_opened_and_closed_once(events: list[str]) -> None:
-    opened = sorted(e.removeprefix("open ") for e in events if e.startswith("open "))
-    assert opened == sorted(RESOURCES), events
-    assert_closed_once(events)
 
 
 def assert_its_one_lifespan_closed_once(worker: Server) -> None:
@@ -68,33 +61,6 @@ def test_the_immediate_backend_runs_both_tasks_in_the_servers_lifespan(
     assert_its_one_lifespan_closed_once(server)
 
 
-def django_process(
-    *args: str, database: Path, journal: Path, env: Mapping[str, str] | None = None
-) -> Worker:
-    """A process of the test project on the file database, with django-tasks-db's backend."""
-    env = {
-        "LIFESPAN_DI_TEST_DATABASE": str(database),
-        "LIFESPAN_DI_TEST_TASKS": "database",
-        **(env or {}),
-    }
-    return Worker([*DJANGO, *args], journal=journal, env=env)
-
-
-def migrate_and_enqueue(
-    database: Path, journal: Path, enqueue: str, env: Mapping[str, str] | None = None
-) -> None:
-    """Migrate the SQLite file ``database`` and run ``enqueue`` (Python code), in a process
-    without a lifespan, as a web process's view would enqueue."""
-    migrate = (
-        "from django.core.management import call_command; call_command('migrate', verbosity=0)"
-    )
-    code = f"{migrate}; {enqueue}"
-    setup = django_process("shell", "-c", code, database=database, journal=journal, env=env)
-    setup.start()
-    assert setup.wait_exit(TIMEOUT) == 0, setup.output
-    assert setup.journal_events() == [], "enqueuing opened resources"
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     """A migrated SQLite file with both tasks enqueued."""
@@ -106,31 +72,6 @@ def database(tmp_path: Path) -> Path:
         "sync_task.enqueue(); async_task.enqueue()",
     )
     return database
-
-
-def task_results(database: Path) -> dict[str, tuple[str, Any, str]]:
-    """task path -> (status, return value, traceback), read from django-tasks-db's table."""
-    with closing(sqlite3.connect(database)) as connection:
-        rows = connection.execute(
-            "SELECT task_path, status, return_value, traceback "
-            "FROM django_tasks_database_dbtaskresult"
-        ).fetchall()
-    return {path: (status, json.loads(value or "null"), tb) for path, status, value, tb in rows}
-
-
-def wait_until_done(database: Path, worker: Server) -> None:
-    """Until every enqueued task has succeeded; fails if one failed or the worker exited."""
-    deadline = time.monotonic() + TIMEOUT
-    while (statuses := {status for status, _, _ in task_results(database).values()}) != {
-        "SUCCESSFUL"
-    }:
-        assert worker.process is not None
-        if worker.process.poll() is not None:
-            worker.collect()
-            raise AssertionError(f"the worker exited ({worker.returncode}):\n{worker.output}")
-        assert "FAILED" not in statuses, task_results(database)
-        assert time.monotonic() < deadline, task_results(database)
-        time.sleep(0.1)
 
 
 def assert_both_tasks_used_the_workers_objects(database: Path, worker: Server) -> None:

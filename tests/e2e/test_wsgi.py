@@ -18,15 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_servers import (
-    GUNICORN_GTHREAD,
-    GUNICORN_SYNC,
-    ServerCase,
+from tests.support.journal import (
     assert_closed_once,
     assert_each_process_opened_all_and_closed_once,
     journal_by_pid,
 )
 from tests.support.server import Server
+from tests.support.servers import GUNICORN_GTHREAD, GUNICORN_SYNC, ServerCase
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,6 @@
-"""Containers whose resources misbehave in the ways the engine must survive (issue 13).
+"""Containers whose resources misbehave in the ways the engine must survive: shutdowns that raise
+what is not an ``Exception``, code that ignores cancellation or blocks, what must be opened once
+or not at all; and per-request resources reached every way and in every shape.
 
 Every resource journals ``open <name>`` / ``close <name>`` into ``tests.project.journal.EVENTS``
 (through ``engine_containers.open_async_generator`` where nothing special is needed). The
@@ -258,7 +260,7 @@ def chain_container(length: int) -> type[containers.DeclarativeContainer]:
     return type(f"ChainOf{length}", (containers.DeclarativeContainer,), attributes)
 
 
-# -- per-request resources reached every way (issue 14) -------------------------------------
+# -- per-request resources reached every way, each per call ------------------------------------
 
 
 async def open_unit_of_work(name: str, client: Tracked) -> AsyncIterator[Tracked]:
