@@ -42,10 +42,6 @@ class StartupError(LifespanError):
         return str(self.args[0])
 
 
-#: ``(name, exception)`` for each shutdown that failed.
-Failures = tuple[tuple[str, BaseException], ...]
-
-
 class ShutdownError(LifespanError):
     """One or more shutdowns failed. Every other shutdown still ran.
 

@@ -37,7 +37,7 @@ class InjectionSpec:
         self, function: Callable[..., Any], parameters: tuple[InjectedParameter, ...]
     ) -> None:
         self.module: str = function.__module__
-        self.name = f"{self.module}.{function.__qualname__}"
+        self.name = dotted_name(function)
         self.parameters = parameters
         self.names = frozenset(parameter.name for parameter in parameters)
         self.first_position = min(parameter.position for parameter in parameters)
