@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -180,9 +180,11 @@ def has_thread_id(loop: asyncio.AbstractEventLoop) -> bool:
     return hasattr(loop, "_thread_id")
 
 
-def frames_in_flight(loop: asyncio.AbstractEventLoop) -> Iterator[FrameType]:
-    """Every frame running now: in each task of ``loop`` (from its outermost coroutine down)
-    and in each thread of the process.
+def frames_in_flight(
+    loop: asyncio.AbstractEventLoop, skip: Collection[asyncio.Task[Any]]
+) -> Iterator[FrameType]:
+    """Every frame running now: in each task of ``loop`` but those in ``skip`` (from its
+    outermost coroutine down), and in each thread of the process.
 
     How shutdown finds the calls still holding the lifespan's objects without any bookkeeping
     on the calls themselves: ``Task.get_coro()``, a coroutine's ``cr_await`` chain and
@@ -190,6 +192,8 @@ def frames_in_flight(loop: asyncio.AbstractEventLoop) -> Iterator[FrameType]:
     ``loop``.
     """
     for task in asyncio.all_tasks(loop):
+        if task in skip:
+            continue
         awaited: Any = task.get_coro()
         while awaited is not None:
             frame = getattr(awaited, "cr_frame", None)

@@ -19,12 +19,15 @@ says so (``runtime.RUN_CACHES``): shutdown begins, a provider is overridden, a f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import os
 import threading
 import typing
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator, Iterator
+from types import FunctionType
 from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -64,7 +67,9 @@ def inject(function: F) -> F:
     """Inject the live objects named by ``Provide[...]`` / ``Provider[...]`` markers.
 
     Works on async and sync functions: views, methods of class-based views (Django, DRF,
-    django-ninja), Celery and Django tasks, any function. The injected parameters are removed
+    django-ninja), Celery and Django tasks, any function; and on generators and async
+    generators (a streaming response's body), whose per-request objects live until they end
+    or are closed. The injected parameters are removed
     from the visible signature, so frameworks that introspect it do not treat them as request
     parameters, and positional arguments (a URL's unnamed groups) never fill them. Keyword
     arguments passed explicitly win over injection, which keeps functions easy to call in unit
@@ -82,7 +87,24 @@ def inject(function: F) -> F:
     injection_specs.add(spec)
     first_position, names, get_ident = spec.first_position, spec.names, threading.get_ident
 
-    if inspect.iscoroutinefunction(function):
+    if inspect.isasyncgenfunction(function):
+
+        @functools.wraps(function)
+        async def async_generator_call(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            async with contextlib.aclosing(_iterate_async(spec, function, args, kwargs)) as items:
+                async for item in items:
+                    yield item
+
+        wrapper: Callable[..., Any] = async_generator_call
+    elif inspect.isgeneratorfunction(function):
+
+        @functools.wraps(function)
+        def generator_call(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            with contextlib.closing(_iterate_sync(spec, function, args, kwargs)) as items:
+                yield from items
+
+        wrapper = generator_call
+    elif inspect.iscoroutinefunction(function):
 
         @functools.wraps(function)
         async def async_call(*args: Any, **kwargs: Any) -> Any:
@@ -100,9 +122,9 @@ def inject(function: F) -> F:
                         return await function(*args, **{**published[1], **kwargs})
             return await _call_async(spec, function, args, kwargs)
 
-        wrapper: Callable[..., Any] = async_call
+        wrapper = async_call
         # One code object for every decorated async function: registering it again is a no-op.
-        register_call_frame(wrapper.__code__, _name_of_call)
+        register_call_frame(typing.cast(FunctionType, async_call).__code__, _name_of_call)
     else:
 
         @functools.wraps(function)
@@ -302,14 +324,18 @@ def _prepare(
             f"lifespan. {exc}"
         ) from None
     runtime.check_may_begin(spec.name)
-    plans = _plans.get(runtime)
-    if plans is None:
-        plans = _plans[runtime] = {}
-    plan = plans.get(spec)
+    # Read first: a plan worked out while a test's override comes or goes is not kept.
+    epoch = runtime.epoch
+    plan = _plans.get(runtime, {}).get(spec)
     if plan is None:
-        plan = plans[spec] = make_plan(spec, runtime)
+        plan = make_plan(spec, runtime)
+        with _lock:
+            if runtime.epoch == epoch:
+                _plans.setdefault(runtime, {})[spec] = plan
     if plan.simple and runtime.phase == "running":
-        _publish(spec, plan.constants, runtime)
+        with _lock:
+            if runtime.epoch == epoch:
+                _publish(spec, plan.constants, runtime)
     return runtime, plan, args, kwargs
 
 
@@ -321,6 +347,14 @@ _plans: weakref.WeakKeyDictionary[Runtime, dict[InjectionSpec, InjectionPlan]] =
 )
 #: The functions whose ``spec.published`` a run has set.
 _published: weakref.WeakKeyDictionary[Runtime, set[InjectionSpec]] = weakref.WeakKeyDictionary()
+#: Plans are made and published in request threads while a test's thread overrides providers:
+#: keeping and forgetting take turns. Reentrant, and held across a fork (see below).
+_lock = threading.RLock()
+# No other thread holds it while the process forks; the child's copy is released after the
+# runtime's own fork hook (registered first, at its import) has made it forget the parent's runs.
+os.register_at_fork(
+    before=_lock.acquire, after_in_parent=_lock.release, after_in_child=_lock.release
+)
 
 
 def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:
@@ -337,10 +371,11 @@ def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> N
 def _forget(runtime: Runtime) -> None:
     """Send every call back to the full path, and plan anew: ``runtime`` stops handing out, a
     provider changed, or this is a forked child."""
-    _plans.pop(runtime, None)
-    for spec in _published.pop(runtime, ()):
-        if spec.published is not None and spec.published[2] is runtime:
-            spec.published = None
+    with _lock:
+        _plans.pop(runtime, None)
+        for spec in _published.pop(runtime, ()):
+            if spec.published is not None and spec.published[2] is runtime:
+                spec.published = None
 
 
 RUN_CACHES.append(_forget)
@@ -379,18 +414,114 @@ async def _call_async(
     if not plan.needs_scope:
         values.update(await _call_providers(plan, kwargs))
         return await function(*args, **values, **kwargs)
-    scope = RequestScope(spec.name)
+    scope = RequestScope(spec.name, runtime.shutdown_timeout)
     token = current_scope.set(scope)
     try:
         values.update(await _call_providers(plan, kwargs))
         result = await function(*args, **values, **kwargs)
     except BaseException as exc:
-        await scope.close(exc)
+        await scope.close_to_the_end(exc)
         raise
     finally:
         current_scope.reset(token)
-    await scope.close(None)
+    await scope.close_to_the_end(None)
     return result
+
+
+async def _iterate_async(
+    spec: InjectionSpec, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> AsyncGenerator[Any, None]:
+    """An injected async generator: its per-request objects live until it ends or is closed.
+
+    The scope is current only while the generator runs (each step, in whatever task iterates
+    it), so a step may open per-request resources and nothing leaks into the consumer.
+    """
+    runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
+    scope = None
+    if runtime is not None and plan is not None:
+        values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+        if plan.needs_scope:
+            scope = RequestScope(spec.name, runtime.shutdown_timeout)
+        token = current_scope.set(scope)
+        try:
+            values.update(await _call_providers(plan, kwargs))
+        except BaseException as exc:
+            if scope is not None:
+                await scope.close_to_the_end(exc)
+            raise
+        finally:
+            current_scope.reset(token)
+        kwargs = {**values, **kwargs}
+    error: BaseException | None = None
+    items = function(*args, **kwargs)
+    try:
+        while True:
+            token = current_scope.set(scope)
+            try:
+                item = await items.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                current_scope.reset(token)
+            yield item
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        await items.aclose()
+        if scope is not None:
+            await scope.close_to_the_end(error)
+
+
+def _iterate_sync(
+    spec: InjectionSpec, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Generator[Any, None, None]:
+    """An injected generator: its per-request objects live until it ends or is closed."""
+    runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
+    scope = None
+    if runtime is not None and plan is not None:
+        if plan.needs_loop:
+            raise InjectionError(
+                f"{spec.name} is a generator, and what it injects must be awaited (an async "
+                f"per-request resource or a coroutine provider); make it an async generator "
+                f"(`async def` with `yield`)."
+            )
+        values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+        if plan.needs_scope:
+            scope = RequestScope(spec.name, runtime.shutdown_timeout)
+        token = current_scope.set(scope)
+        try:
+            values.update(_call_providers_sync(spec, plan, kwargs))
+        except BaseException as exc:
+            if scope is not None:
+                run_without_loop(scope.close(exc), _closing(spec))
+            raise
+        finally:
+            current_scope.reset(token)
+        kwargs = {**values, **kwargs}
+    error: BaseException | None = None
+    items = function(*args, **kwargs)
+    try:
+        while True:
+            token = current_scope.set(scope)
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            finally:
+                current_scope.reset(token)
+            yield item
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        items.close()
+        if scope is not None:
+            run_without_loop(scope.close(error), _closing(spec))
+
+
+def _closing(spec: InjectionSpec) -> str:
+    return f"closing the per-request resources of {spec.name}"
 
 
 async def _call_providers(plan: InjectionPlan, given: dict[str, Any]) -> dict[str, Any]:
@@ -418,9 +549,9 @@ def _call_sync(
     if not plan.needs_scope:
         values.update(_call_providers_sync(spec, plan, kwargs))
         return function(*args, **values, **kwargs)
-    scope = RequestScope(spec.name)
+    scope = RequestScope(spec.name, runtime.shutdown_timeout)
     token = current_scope.set(scope)
-    closing = f"closing the per-request resources of {spec.name}"
+    closing = _closing(spec)
     try:
         values.update(_call_providers_sync(spec, plan, kwargs))
         result = function(*args, **values, **kwargs)
@@ -539,5 +670,5 @@ def resolve(provider: providers.Provider[T]) -> T:
     return typing.cast(T, _called_from_sync_code(served.provider, where))
 
 
-for _call in (_call_async, _call_sync):
+for _call in (_call_async, _call_sync, _iterate_async, _iterate_sync):
     register_call_frame(_call.__code__, _name_of_call)

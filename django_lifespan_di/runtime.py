@@ -29,6 +29,7 @@ import logging
 import os
 import time
 import typing
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import CodeType
@@ -313,6 +314,11 @@ class Runtime:
         self.phase: Phase = "created"
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pid = process_id
+        #: Bumped whenever the providers may answer differently (``forget_caches``): whoever
+        #: keeps something per run keeps nothing worked out under an older epoch.
+        self.epoch = 0
+        #: The tasks its startup left running (a manager's background work): its own.
+        self._own_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         #: What was opened and must be closed: the exit-stack rule.
         self._closers: dict[Unit, Closer | None] = {}
         self._guard(graph)
@@ -411,6 +417,9 @@ class Runtime:
         self.phase = "starting"
         runs_by_loop[self.loop] = self
         token = _starting.set(self)
+        # No request is served before startup completes: every task that appears meanwhile,
+        # but this one, is the lifespan's own.
+        before = asyncio.all_tasks()
         try:
             await self._open_resources(deadline)
             stand_ins = [(name, {key: await value_of(p)}) for name, key, p in self._stand_ins]
@@ -434,6 +443,7 @@ class Runtime:
             raise
         finally:
             _starting.reset(token)
+        self._own_tasks.update(asyncio.all_tasks() - before)
         self.phase = "running"
         logger.info(
             "Lifespan started %d resource(s) and manager(s) in %.1f ms",
@@ -644,7 +654,9 @@ class Runtime:
         """The calls (``@inject``-ed functions, requests) that hold this run's objects now."""
         assert self.loop is not None
         names = set()
-        for frame in _internals.frames_in_flight(self.loop):
+        # The lifespan's own tasks (started by its managers and resources at startup) are not
+        # waited for: exiting the managers, after the drain, is what ends them.
+        for frame in _internals.frames_in_flight(self.loop, skip=self._own_tasks):
             name_of = CALL_FRAMES.get(frame.f_code)
             if name_of is not None and frame.f_locals.get(IN_FLIGHT_LOCAL) is self:
                 names.add(name_of(frame.f_locals))
@@ -661,6 +673,7 @@ class Runtime:
     def forget_caches(self) -> None:
         """Tell everyone who keeps something for this run to forget it (``RUN_CACHES``): the
         run stops handing out, a provider changed (an override), or this is a forked child."""
+        self.epoch += 1
         for forget in RUN_CACHES:
             forget(self)
 

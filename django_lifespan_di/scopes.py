@@ -14,7 +14,9 @@ scope closes it when the call returns or raises. Outside such a call it refuses.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import logging
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -33,10 +35,13 @@ from django_lifespan_di.opening import (
     open_declaration,
     value_of,
 )
+from django_lifespan_di.waiting import discard_outcome, wait_uncancellable
 
 __all__ = ["RequestResource", "RequestScope", "current_scope", "open_in_current_scope"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("django_lifespan_di")
 
 
 def is_async_request_resource(provider: providers.Provider[Any]) -> bool:
@@ -57,19 +62,30 @@ current_scope: contextvars.ContextVar[RequestScope | None] = contextvars.Context
 
 
 class RequestScope:
-    """The per-request resources of one ``@inject`` call: opened on first use, closed at the end."""
+    """The per-request resources of one ``@inject`` call: opened on first use, closed at the end.
 
-    def __init__(self, name: str) -> None:
+    Everything the call reaches gets one object per ``RequestResource`` (one unit of work per
+    call), however the graph reaches it and however many tasks ask at once: the first asker
+    opens it, the others wait for that opening.
+    """
+
+    def __init__(self, name: str, close_timeout: float) -> None:
         #: The decorated function whose call this is, for messages.
         self.name = name
+        #: How long closing may take before the call stops waiting for it
+        #: (``LIFESPAN_DI["SHUTDOWN_TIMEOUT"]``).
+        self.close_timeout = close_timeout
         self._stack = AsyncExitStack()
         self._opened: dict[int, Any] = {}
+        #: Openings under way, for the askers that come while one awaits.
+        self._opening: dict[int, asyncio.Future[Any]] = {}
         self.closed = False
 
     async def open(self, provider: RequestResource[Any], *, sync_only: bool = False) -> Any:
         """``provider``'s object for this call: opened once, closed with the scope.
 
-        ``sync_only``: a sync one, opened where no event loop runs (``run_without_loop``).
+        ``sync_only``: a sync one, opened where no event loop runs (``run_without_loop``); such
+        an opening never suspends, so no other asker can come while it runs.
         """
         if self.closed:
             raise InjectionError(
@@ -77,17 +93,40 @@ class RequestScope:
                 f"it started cannot open new ones."
             )
         key = id(provider)
-        if key not in self._opened:
-            assert provider.provides is not None, "a RequestResource that provides nothing"
-            args = [await value_of(arg) for arg in provider.args]
-            kwargs = {name: await value_of(arg) for name, arg in provider.kwargs.items()}
-            value, closer = await open_declaration(
-                provider.provides, args, kwargs, call_inline, sync_only=sync_only
-            )
-            if closer is not None:
-                self._stack.push_async_exit(_exit_callback(closer))
-            self._opened[key] = value
-        return self._opened[key]
+        if key in self._opened:
+            return self._opened[key]
+        if sync_only:
+            return await self._open(key, provider, sync_only=True)
+        waiting = self._opening.get(key)
+        if waiting is not None:
+            # Shielded: an asker that is cancelled must not cancel the opening others wait for.
+            return await asyncio.shield(waiting)
+        opening = self._opening[key] = asyncio.get_running_loop().create_future()
+        opening.add_done_callback(discard_outcome)  # nobody else may be waiting for it
+        try:
+            value = await self._open(key, provider, sync_only=False)
+        except asyncio.CancelledError:
+            opening.cancel()
+            raise
+        except BaseException as exc:
+            opening.set_exception(exc)
+            raise
+        finally:
+            del self._opening[key]
+        opening.set_result(value)
+        return value
+
+    async def _open(self, key: int, provider: RequestResource[Any], *, sync_only: bool) -> Any:
+        assert provider.provides is not None, "a RequestResource that provides nothing"
+        args = [await value_of(arg) for arg in provider.args]
+        kwargs = {name: await value_of(arg) for name, arg in provider.kwargs.items()}
+        value, closer = await open_declaration(
+            provider.provides, args, kwargs, call_inline, sync_only=sync_only
+        )
+        if closer is not None:
+            self._stack.push_async_exit(_exit_callback(closer))
+        self._opened[key] = value
+        return value
 
     async def close(self, error: BaseException | None) -> None:
         """Close every resource opened, newest first, each seeing ``error`` (the view's).
@@ -98,6 +137,29 @@ class RequestScope:
         self.closed = True
         traceback = error.__traceback__ if error is not None else None
         await self._stack.__aexit__(type(error) if error else None, error, traceback)
+
+    async def close_to_the_end(self, error: BaseException | None) -> None:
+        """``close(error)`` that a cancellation of the call (a client that went away) does not
+        cut short: a commit or a connection's return to its pool runs to its end, within
+        ``close_timeout``; one that overruns is named in the log and left to finish."""
+        closing = asyncio.ensure_future(self.close(error))
+        done, _ = await wait_uncancellable([closing], self.close_timeout)
+        if not done:
+            _overrunning.add(closing)
+            closing.add_done_callback(_overrunning.discard)
+            closing.add_done_callback(discard_outcome)
+            logger.error(
+                "The per-request resources of %s did not close within %g s "
+                "(LIFESPAN_DI['SHUTDOWN_TIMEOUT']); their cleanup goes on in the background",
+                self.name,
+                self.close_timeout,
+            )
+            return
+        closing.result()
+
+
+#: Cleanups that overran their timeout, kept referenced until they end.
+_overrunning: set[asyncio.Future[None]] = set()
 
 
 def _exit_callback(closer: Closer) -> Any:

@@ -156,10 +156,16 @@ def remove_override(
 ) -> None:
     """Remove ``replacement`` from ``provider``'s overrides, wherever it is in the stack.
 
-    dependency-injector can only drop the last override; dropping one in the middle means
-    resetting them all and putting the others back, in order (the runtime's guards included).
+    The last one comes off alone, so the runtime's guard under it never leaves (a request
+    running meanwhile never reaches the unguarded provider, which would open a second copy of
+    the resource). dependency-injector can only drop the last override; dropping one in the
+    middle (blocks that end out of order) means resetting them all and putting the others back,
+    in order (the runtime's guards included).
     """
     stack = list(provider.overridden)
+    if stack and stack[-1] is replacement:
+        provider.reset_last_overriding()
+        return
     for index in range(len(stack) - 1, -1, -1):
         if stack[index] is replacement:
             del stack[index]
