@@ -67,18 +67,6 @@ WSGI_WORKERS = 2
 #: The tasks of bench/project/tasks.py; the ones opening a client per task run fewer.
 TASKS = ("bench.pooled_get", "bench.unpooled_get", "bench.unpooled_sync_get")
 CELERY_THREADS = 4
-PHASES = (
-    "overhead",
-    "direct",
-    "micro",
-    "startup",
-    "suite",
-    "pooling",
-    "wsgi",
-    "bridge",
-    "celery",
-    "memory",
-)
 SERVER_CORE, CLIENT_CORE = "0", "1"
 COMMAND = "make bench"
 SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.project.settings"}
@@ -471,6 +459,7 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
     return figures
 
 
+#: The phases of a run, in order.
 RUNNERS = {
     "overhead": bench_overhead,
     "direct": bench_direct,
@@ -492,18 +481,8 @@ def machine() -> dict[str, Any]:
     model = next(
         (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
     )
-    packages = (
-        "django",
-        "dependency-injector",
-        "uvicorn",
-        "gunicorn",
-        "httpx",
-        "django-asgi-lifespan",
-        "wireup",
-        "celery",
-        "pytest",
-        "pytest-asyncio",
-    )
+    packages = "django dependency-injector uvicorn gunicorn httpx django-asgi-lifespan wireup"
+    packages += " celery pytest pytest-asyncio"
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": model,
@@ -511,7 +490,7 @@ def machine() -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "platform": sys.platform + " " + os.uname().release,
         "python": sys.version.split()[0],
-        "packages": {name: version(name) for name in packages},
+        "packages": {name: version(name) for name in packages.split()},
         "load_generator": load_generator(),
         "pinning": "servers and workers on core 0; load generator, upstream and redis-server "
         "on core 1 (taskset)"
@@ -523,13 +502,13 @@ def machine() -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks (make bench).")
     parser.add_argument("--quick", action="store_true", help="a few seconds a phase; no files")
-    parser.add_argument("--only", default=",".join(PHASES), help=f"subset of {','.join(PHASES)}")
+    parser.add_argument("--only", default=",".join(RUNNERS), help=f"subset of {','.join(RUNNERS)}")
     parser.add_argument("--save", type=Path, help="also write this run's results JSON here")
     args = parser.parse_args(argv)
     phases = [phase.strip() for phase in args.only.split(",") if phase.strip()]
-    unknown = sorted(set(phases) - set(PHASES))
+    unknown = sorted(set(phases) - set(RUNNERS))
     if unknown:
-        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
+        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(RUNNERS)}")
     budget = QUICK if args.quick else FULL
     results: dict[str, Any] = {"machine": machine(), "budget": asdict(budget), "command": COMMAND}
     begun = time.perf_counter()
@@ -541,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results["phase_seconds"][phase] = round(time.perf_counter() - phase_begun, 1)
         # What else ran meanwhile: the 1-minute load average as each phase ends.
         results["phase_load"][phase] = round(os.getloadavg()[0], 2)
-    full = not args.quick and set(phases) == set(PHASES)
+    full = not args.quick and set(phases) == set(RUNNERS)
     if full:
         print("profiles of the missed targets ...", flush=True)
         profile_begun = time.perf_counter()
