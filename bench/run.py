@@ -14,14 +14,14 @@
 
 The servers are pinned to core 0 and the load generator (``wrk`` when installed, else
 ``bench/loadgen.py``), the upstream and redis-server to core 1, with ``taskset`` when there is
-one and two cores or more. A full run writes ``bench/results.json``, ``docs/benchmarks.md``
-(from the template ``bench/benchmarks.md.in``) and ``docs/benchmarks.png``, and profiles each
-target it missed; ``--quick`` (a few seconds a phase, for development) and ``--only`` print the
-tables only::
+one and two cores or more. A full run profiles each target it missed (``bench/profiles.py``),
+writes ``bench/results.json``, then ``bench/report.py`` writes the tables (``bench/tables.md``,
+which ``docs/benchmarks.md`` includes) and the plot (``docs/benchmarks.png``). ``--quick`` (a
+few seconds a phase, for development) and ``--only`` print the tables only::
 
     python -m bench.run
     python -m bench.run --quick --only overhead,micro
-    python -m bench.run --report-only    # rewrite the page from bench/results.json
+    python -m bench.report    # the tables and the plot again, from bench/results.json
 """
 
 from __future__ import annotations
@@ -67,19 +67,6 @@ WSGI_WORKERS = 2
 #: The tasks of bench/project/tasks.py; the ones opening a client per task run fewer.
 TASKS = ("bench.pooled_get", "bench.unpooled_get", "bench.unpooled_sync_get")
 CELERY_THREADS = 4
-PHASES = (
-    "overhead",
-    "direct",
-    "micro",
-    "startup",
-    "suite",
-    "pooling",
-    "wsgi",
-    "bridge",
-    "celery",
-    "memory",
-)
-RESULTS = ROOT / "bench" / "results.json"
 SERVER_CORE, CLIENT_CORE = "0", "1"
 COMMAND = "make bench"
 SETTINGS = {"DJANGO_SETTINGS_MODULE": "bench.project.settings"}
@@ -472,6 +459,7 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
     return figures
 
 
+#: The phases of a run, in order.
 RUNNERS = {
     "overhead": bench_overhead,
     "direct": bench_direct,
@@ -493,18 +481,8 @@ def machine() -> dict[str, Any]:
     model = next(
         (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if "model name" in ln), "?"
     )
-    packages = (
-        "django",
-        "dependency-injector",
-        "uvicorn",
-        "gunicorn",
-        "httpx",
-        "django-asgi-lifespan",
-        "wireup",
-        "celery",
-        "pytest",
-        "pytest-asyncio",
-    )
+    packages = "django dependency-injector uvicorn gunicorn httpx django-asgi-lifespan wireup"
+    packages += " celery pytest pytest-asyncio"
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": model,
@@ -512,7 +490,7 @@ def machine() -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "platform": sys.platform + " " + os.uname().release,
         "python": sys.version.split()[0],
-        "packages": {name: version(name) for name in packages},
+        "packages": {name: version(name) for name in packages.split()},
         "load_generator": load_generator(),
         "pinning": "servers and workers on core 0; load generator, upstream and redis-server "
         "on core 1 (taskset)"
@@ -524,21 +502,13 @@ def machine() -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks (make bench).")
     parser.add_argument("--quick", action="store_true", help="a few seconds a phase; no files")
-    parser.add_argument("--only", default=",".join(PHASES), help=f"subset of {','.join(PHASES)}")
+    parser.add_argument("--only", default=",".join(RUNNERS), help=f"subset of {','.join(RUNNERS)}")
     parser.add_argument("--save", type=Path, help="also write this run's results JSON here")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="measure nothing: rewrite docs/benchmarks.* from bench/results.json",
-    )
     args = parser.parse_args(argv)
-    if args.report_only:
-        write_outputs(json.loads(RESULTS.read_text()))
-        return
     phases = [phase.strip() for phase in args.only.split(",") if phase.strip()]
-    unknown = sorted(set(phases) - set(PHASES))
+    unknown = sorted(set(phases) - set(RUNNERS))
     if unknown:
-        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
+        parser.error(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(RUNNERS)}")
     budget = QUICK if args.quick else FULL
     results: dict[str, Any] = {"machine": machine(), "budget": asdict(budget), "command": COMMAND}
     begun = time.perf_counter()
@@ -550,29 +520,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         results["phase_seconds"][phase] = round(time.perf_counter() - phase_begun, 1)
         # What else ran meanwhile: the 1-minute load average as each phase ends.
         results["phase_load"][phase] = round(os.getloadavg()[0], 2)
-    full = not args.quick and set(phases) == set(PHASES)
+    full = not args.quick and set(phases) == set(RUNNERS)
     if full:
         print("profiles of the missed targets ...", flush=True)
         profile_begun = time.perf_counter()
-        results["profiles"] = profiles.of_missed(report.targets(results))
+        results["profiles"] = profiles.of(report.missed(results))
         results["phase_seconds"]["profiles"] = round(time.perf_counter() - profile_begun, 1)
     results["seconds"] = round(time.perf_counter() - begun, 1)
 
-    print(report.table(results))
+    tables = report.tables(results).items()
+    print("\n\n".join(f"## {name}\n\n{text}" for name, text in tables if text))
+    text = json.dumps(results, indent=2) + "\n"
     if args.save:
-        args.save.write_text(json.dumps(results, indent=2) + "\n")
+        args.save.write_text(text)
     if not full:
-        print("(a partial or quick run: bench/results.json and docs/benchmarks.* left unchanged)")
+        print("(a partial or quick run: bench/results.json, tables and plot left unchanged)")
         return
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
-    write_outputs(results)
-
-
-def write_outputs(results: dict[str, Any]) -> None:
-    report.write_markdown(results, ROOT / "docs" / "benchmarks.md")
-    report.write_plot(results, ROOT / "docs" / "benchmarks.png")
-    print("wrote docs/benchmarks.md, docs/benchmarks.png")
+    report.RESULTS.write_text(text)
+    print(f"wrote {report.RESULTS.relative_to(ROOT)}")
+    report.write(json.loads(text))  # as `python -m bench.report` reads it
 
 
 if __name__ == "__main__":
