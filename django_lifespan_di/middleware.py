@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
@@ -168,14 +168,58 @@ class LifespanStateMiddleware:
             or not loop.is_running()
             or _internals.async_to_sync_loop() is not None
         ):
-            return self.get_response(request)
-        with _internals.routing_async_to_sync(loop):
-            return self.get_response(request)
+            response = self.get_response(request)
+        else:
+            with _internals.routing_async_to_sync(loop):
+                response = self.get_response(request)
+        return _body_in_flight(response, runtime)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
-        request.state, runtime = request_state(request)  # type: ignore[attr-defined]  # noqa: RUF059
-        return await self.get_response(request)  # type: ignore[misc,no-any-return]
+        request.state, runtime = request_state(request)  # type: ignore[attr-defined]
+        response = await self.get_response(request)  # type: ignore[misc]
+        return _body_in_flight(response, runtime)
+
+
+def _body_in_flight(response: HttpResponseBase, runtime: Runtime | None) -> HttpResponseBase:
+    """A streaming response's body is sent after the view (and this middleware) returned, and
+    it may use the lifespan's objects (a Server-Sent Events stream on the shared pool): the
+    runtime holds it in flight until it is exhausted or closed, so shutdown waits for it."""
+    if runtime is None or not isinstance(response, StreamingHttpResponse):
+        return response
+    key = object()
+    runtime.hold(key, f"the streaming body of {response.__class__.__name__}")
+    content = response.streaming_content
+    if response.is_async:
+
+        async def held_async() -> AsyncIterator[Any]:
+            try:
+                async for part in content:  # type: ignore[union-attr]
+                    yield part
+            finally:
+                runtime.release(key)
+
+        response.streaming_content = held_async()
+    else:
+
+        def held() -> Iterator[Any]:
+            try:
+                yield from content  # type: ignore[misc]
+            finally:
+                runtime.release(key)
+
+        response.streaming_content = held()
+    # The server closes the response when the client goes away, and may never resume the body.
+    close = response.close
+
+    def close_and_release() -> None:
+        try:
+            close()
+        finally:
+            runtime.release(key)
+
+    response.close = close_and_release  # type: ignore[method-assign]
+    return response
 
 
 def _name_of_request(frame_locals: Mapping[str, Any]) -> str:

@@ -317,6 +317,8 @@ class Runtime:
         #: Bumped whenever the providers may answer differently (``forget_caches``): whoever
         #: keeps something per run keeps nothing worked out under an older epoch.
         self.epoch = 0
+        #: What is in flight that no running frame shows: ``hold``/``release``.
+        self._held: dict[object, str] = {}
         #: The tasks its startup left running (a manager's background work): its own.
         self._own_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         #: What was opened and must be closed: the exit-stack rule.
@@ -373,12 +375,17 @@ class Runtime:
 
     def check_may_begin(self, what: str) -> None:
         """Raise unless a new call that uses the lifespan's objects may begin now."""
-        if self.phase == "draining":
+        if self.phase == "draining" and not self._own_task_is_calling():
             raise LifespanNotRunning(
                 f"{what} cannot begin: the lifespan is shutting down (it waits for the calls "
                 f"in flight to finish, and starts no new ones)."
             )
         self.check_may_hand_out(what)
+
+    def _own_task_is_calling(self) -> bool:
+        """Whether the calling code runs in one of the lifespan's own tasks, which go on until
+        the managers that started them exit, after the drain."""
+        return _internals.running_loop() is self.loop and asyncio.current_task() in self._own_tasks
 
     def check_may_hand_out(self, what: str) -> None:
         """Raise unless this runtime may hand out its objects to the calling code now."""
@@ -653,7 +660,7 @@ class Runtime:
     def in_flight(self) -> list[str]:
         """The calls (``@inject``-ed functions, requests) that hold this run's objects now."""
         assert self.loop is not None
-        names = set()
+        names = set(self._held.values())
         # The lifespan's own tasks (started by its managers and resources at startup) are not
         # waited for: exiting the managers, after the drain, is what ends them.
         for frame in _internals.frames_in_flight(self.loop, skip=self._own_tasks):
@@ -661,6 +668,14 @@ class Runtime:
             if name_of is not None and frame.f_locals.get(IN_FLIGHT_LOCAL) is self:
                 names.add(name_of(frame.f_locals))
         return sorted(names)
+
+    def hold(self, key: object, name: str) -> None:
+        """Count ``name`` in flight until ``release(key)``: for work that runs after the call
+        that holds the objects returned (a streaming response's body between its chunks)."""
+        self._held[key] = name
+
+    def release(self, key: object) -> None:
+        self._held.pop(key, None)
 
     def _deactivate(self) -> None:
         assert self.loop is not None

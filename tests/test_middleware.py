@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from django_lifespan_di import (
@@ -22,7 +24,7 @@ from django_lifespan_di import (
 )
 from django_lifespan_di import middleware as middleware_module
 from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware, request_state
-from django_lifespan_di.registry import NOT_RUNNING_CAUSES
+from django_lifespan_di.registry import NOT_RUNNING_CAUSES, current_runtime
 from tests.project import journal
 
 RESOURCES = ["cache", "database", "http_client", "reporter"]
@@ -250,3 +252,59 @@ def test_request_state_on_another_event_loop_says_so_like_inject() -> None:
     message = asyncio.run(lifespan_then_elsewhere())
     assert message.startswith("request.state['http_client'] cannot be used here. The lifespan")
     assert "run_in_lifespan_loop()" in message
+
+
+# -- a streaming body is in flight until it ends -----------------------------------------------
+
+
+def streaming_view(is_async: bool) -> Any:
+    """A view whose body (sent after the view returned) uses the lifespan's client."""
+
+    def view(request: HttpRequest) -> StreamingHttpResponse:
+        client = request.state["http_client"]  # type: ignore[attr-defined]
+
+        async def events() -> AsyncIterator[bytes]:
+            for _ in range(3):
+                await asyncio.sleep(0.05)
+                yield f"closed={client.closed}\n".encode()
+
+        def sync_events() -> Iterator[bytes]:
+            for _ in range(3):
+                time.sleep(0.05)
+                yield f"closed={client.closed}\n".encode()
+
+        return StreamingHttpResponse(events() if is_async else sync_events())
+
+    return view
+
+
+@pytest.mark.parametrize("is_async", [True, False])
+async def test_shutdown_waits_for_a_streaming_body_to_end(is_async: bool) -> None:
+    request = RequestFactory().get("/events/")
+    middleware = LifespanStateMiddleware(sync_to_async(streaming_view(is_async)))
+    async with lifespan():
+        response = await middleware(request)  # type: ignore[misc]
+        assert isinstance(response, StreamingHttpResponse)
+        consumed = asyncio.ensure_future(read_body(response))
+        await asyncio.sleep(0.01)  # the view returned; its body is being sent
+    assert consumed.done()  # the lifespan closed after the body ended
+    assert (await consumed) == b"closed=False\n" * 3
+
+
+async def read_body(response: StreamingHttpResponse) -> bytes:
+    if response.is_async:
+        return b"".join([part async for part in response])
+    return await sync_to_async(lambda: b"".join(response))()
+
+
+async def test_a_streaming_body_closed_early_is_no_longer_in_flight() -> None:
+    request = RequestFactory().get("/events/")
+    middleware = LifespanStateMiddleware(sync_to_async(streaming_view(True)))
+    async with lifespan():
+        response = await middleware(request)  # type: ignore[misc]
+        content: Any = aiter(response)
+        await anext(content)
+        await content.aclose()  # the client went away: the server stops reading the body
+        assert current_runtime().in_flight() == ["the streaming body of StreamingHttpResponse"]
+        await sync_to_async(response.close)()  # and closes the response
+        assert current_runtime().in_flight() == []

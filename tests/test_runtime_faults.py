@@ -4,10 +4,12 @@ holds, only what the lifespan started is handed out, and only while it runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
 import typing
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -172,6 +174,44 @@ async def test_shutdown_waits_for_an_injected_call_on_the_per_call_path() -> Non
     assert spec.published is None  # later calls take the full path, which refuses them
     with pytest.raises(LifespanNotRunning):
         await use_the_pool_for(0)
+
+
+@inject
+async def poll_the_pool(pool: Tracked = Provide[PoolContainer.pool]) -> Tracked:
+    await asyncio.sleep(0.01)
+    return pool
+
+
+@contextlib.asynccontextmanager
+async def background_poller() -> AsyncIterator[None]:
+    """The documented pattern: a lifespan manager that starts a task on enter and cancels it on
+    exit; the task's function is ``@inject``-ed."""
+
+    async def poll_forever() -> None:
+        while True:
+            await poll_the_pool()
+
+    task = asyncio.ensure_future(poll_forever())
+    try:
+        yield None
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_shutdown_does_not_wait_for_calls_of_the_lifespans_own_tasks() -> None:
+    """Exiting the manager is what ends its task: the drain must not wait for the task's calls
+    (which would hold every shutdown for SHUTDOWN_TIMEOUT and then fail it), while requests are
+    still drained before anything closes."""
+    runtime = make_runtime(PoolContainer, managers=[background_poller], shutdown_timeout=5)
+    await runtime.start()
+    await asyncio.sleep(0.05)  # the background task is polling, on the per-call path
+    request = asyncio.ensure_future(use_the_pool_for(0.2))
+    await asyncio.sleep(0)
+    await runtime.stop()  # no ShutdownError: nothing abandoned
+    assert request.result()[1] == []  # the request was drained before the pool closed
+    assert journaled("close") == ["pool"]
 
 
 @inject

@@ -8,7 +8,7 @@ closed when the call returns or raises; what would share one between calls refus
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +21,12 @@ from django_lifespan_di.runtime import Runtime
 from tests.project import journal
 from tests.project.containers import Service, Tracked
 from tests.support.engine import journaled, make_runtime
-from tests.support.fault_containers import ScopeContainer, ShapesContainer, open_unit_of_work
+from tests.support.fault_containers import (
+    ScopeContainer,
+    ShapesContainer,
+    UnitOfWorkContainer,
+    open_unit_of_work,
+)
 
 SCOPE_CONTAINER = "tests.support.fault_containers.ScopeContainer"
 
@@ -304,3 +309,141 @@ async def test_a_sync_resource_that_would_await_is_refused_before_it_opens(
     finally:
         await runtime.stop()
     assert opened(name) == []
+
+
+# -- one unit of work per call, cleanups that survive the client ----------------------------
+
+
+@pytest.fixture
+async def uow_runtime() -> AsyncIterator[Runtime]:
+    runtime = make_runtime(UnitOfWorkContainer)
+    await runtime.start()
+    journal.EVENTS.clear()
+    yield runtime
+    await runtime.stop()
+
+
+@inject
+async def two_repositories(
+    repositories: dict[str, Service] = Provide[UnitOfWorkContainer.repositories],
+) -> tuple[Tracked, Tracked]:
+    return repositories["orders"].client, repositories["users"].client
+
+
+@inject
+async def gathered_repositories(
+    make: Any = Provider[UnitOfWorkContainer.repository],
+) -> tuple[Tracked, Tracked]:
+    first, second = await asyncio.gather(make(), make())
+    return first.client, second.client
+
+
+@pytest.mark.usefixtures("uow_runtime")
+@pytest.mark.parametrize("call", [two_repositories, gathered_repositories])
+async def test_everything_one_call_reaches_shares_one_unit_of_work(call: Any) -> None:
+    orders, users = await call()
+    assert orders is users
+    assert len(opened("uow")) == 1
+    assert closed("uow") == opened("uow")
+    orders_again, _ = await call()
+    assert orders_again is not orders  # the next call has a unit of its own
+
+
+@pytest.mark.usefixtures("uow_runtime")
+async def test_a_cleanup_runs_to_its_end_when_the_call_is_cancelled() -> None:
+    """A client that goes away cancels the request's task while its cleanup (a commit, a
+    connection's return to its pool) runs: the cleanup still finishes."""
+    call = asyncio.ensure_future(two_repositories())
+    while not any(event.startswith("closing uow") for event in journal.EVENTS):  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert closed("uow") == opened("uow")  # not cut short by the cancellation
+
+
+async def test_a_cleanup_that_overruns_is_named_and_left_to_finish(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime = make_runtime(UnitOfWorkContainer, shutdown_timeout=0.01)
+    await runtime.start()
+    try:
+        await two_repositories()
+        assert closed("uow") == []  # the call returned; the cleanup goes on
+        assert "per-request resources of tests.test_scopes.two_repositories did not close" in (
+            caplog.text
+        )
+        while not closed("uow"):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    finally:
+        await runtime.stop()
+
+
+# -- generators: the per-request objects live until the generator ends or is closed ---------
+
+
+@inject
+async def stream_rows(
+    service: Service = Provide[ScopeContainer.service], count: int = 3
+) -> AsyncGenerator[tuple[int, Tracked], None]:
+    for row in range(count):
+        await asyncio.sleep(0)
+        assert not service.client.closed  # open while the body is streamed
+        yield row, service.client
+
+
+@inject
+def sync_stream_rows(
+    service: Service = Provide[ScopeContainer.sync_service],
+) -> Iterator[Tracked]:
+    for _ in range(3):
+        assert not service.client.closed
+        yield service.client
+
+
+@inject
+def sync_stream_of_async(service: Service = Provide[ScopeContainer.service]) -> Iterator[Tracked]:
+    yield service.client  # pragma: no cover  (refused before it runs)
+
+
+@pytest.mark.usefixtures("runtime")
+async def test_an_async_generator_keeps_its_per_request_objects_until_it_ends() -> None:
+    rows = [row async for row in stream_rows()]
+    assert [row for row, _ in rows] == [0, 1, 2]
+    assert len({id(unit) for _, unit in rows}) == 1
+    assert rows[0][1].closed
+    assert closed("uow") == opened("uow") == [str(rows[0][1].serial)]
+
+
+@pytest.mark.usefixtures("runtime")
+async def test_an_async_generator_closed_early_closes_its_per_request_objects() -> None:
+    rows = stream_rows(count=10)
+    first = await rows.__anext__()
+    assert closed("uow") == []
+    await rows.aclose()
+    assert first[1].closed
+    assert closed("uow") == opened("uow")
+
+
+@pytest.mark.usefixtures("runtime")
+async def test_a_generator_keeps_its_per_request_objects_until_it_ends() -> None:
+    def consume() -> list[Tracked]:
+        return list(sync_stream_rows())
+
+    units = await sync_to_async(consume)()
+    assert len({id(unit) for unit in units}) == 1
+    assert units[0].closed
+    assert closed("sync_uow") == opened("sync_uow")
+
+
+@pytest.mark.usefixtures("runtime")
+async def test_a_generator_cannot_await_what_it_injects() -> None:
+    with pytest.raises(InjectionError, match="is a generator, and what it injects must be awaited"):
+        await sync_to_async(lambda: next(sync_stream_of_async()))()
+    assert opened("uow") == []
+
+
+async def test_a_generator_given_every_injected_argument_runs_without_a_lifespan() -> None:
+    unit = Tracked("fake")
+    assert [row async for row in stream_rows(service=Service(unit), count=1)] == [(0, unit)]
+    assert list(sync_stream_rows(service=Service(unit))) == [unit, unit, unit]

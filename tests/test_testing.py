@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -12,8 +15,11 @@ from django.test import AsyncClient, Client, SimpleTestCase, override_settings
 from django_lifespan_di import (
     LifespanError,
     LifespanNotRunning,
+    LifespanThread,
+    Provide,
     StartupError,
     get_container,
+    inject,
     resolve,
 )
 from django_lifespan_di.pytest_plugin import Override
@@ -262,3 +268,55 @@ async def test_out_of_order_ends_keep_the_live_guard(lifespan: dict[str, Any]) -
     second.__exit__(None, None, None)
     assert await client_id(AsyncClient()) == id(lifespan["http_client"])
     assert live.http_client.overridden == guard
+
+
+@inject
+def sync_view_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
+    return client
+
+
+@inject
+async def async_view_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
+    return client
+
+
+def test_overrides_entered_and_left_while_requests_run_are_atomic_for_every_request() -> None:
+    """A sync test overriding a provider while views run on the lifespan's loop and in threads
+    (``lifespan_thread`` with ``live_server``): each call sees the fake or the real object, no
+    call fails, nothing is left behind once every block has ended, and the real resource is
+    opened once."""
+    fake = Tracked("fake")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: races show
+    with contextlib.ExitStack() as restore, LifespanThread() as thread:
+        restore.callback(sys.setswitchinterval, switch_interval)
+        real = thread.state["http_client"]
+
+        def request_thread() -> None:
+            while not stop.is_set():
+                try:
+                    for got in (
+                        sync_view_client(),
+                        asyncio.run_coroutine_threadsafe(async_view_client(), thread.loop).result(),
+                    ):
+                        assert got is real or got is fake
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+
+        workers = [threading.Thread(target=request_thread) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for _ in range(200):
+            with override_providers(Container.http_client, fake):
+                pass
+        stop.set()
+        for worker in workers:
+            worker.join()
+        assert errors == []
+        assert sync_view_client() is real
+        assert asyncio.run_coroutine_threadsafe(async_view_client(), thread.loop).result() is real
+    assert journal.EVENTS.count("open http_client") == 1
+    assert journal.EVENTS.count("close http_client") == 1

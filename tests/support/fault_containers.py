@@ -409,3 +409,32 @@ class ShapesContainer(containers.DeclarativeContainer):
     sync_with_token = RequestResource(
         sync_unit_with_token, "sync_with_token", token=providers.Coroutine(make_token)
     )
+
+
+# -- one unit of work per call, whatever the graph --------------------------------------------
+
+
+async def open_slow_unit_of_work(name: str, client: Tracked) -> AsyncIterator[Tracked]:
+    """A unit of work that waits before it is ready (a connection taken from a pool)."""
+    await asyncio.sleep(0.01)
+    unit = Tracked(name, client=client)
+    record(f"open {name} {unit.serial}")
+    try:
+        yield unit
+    finally:
+        # Its cleanup waits too (a commit): a cancellation meanwhile must not cut it short.
+        record(f"closing {name} {unit.serial}")
+        await asyncio.sleep(0.05)
+        record(f"close {name} {unit.serial}")
+
+
+class UnitOfWorkContainer(containers.DeclarativeContainer):
+    client = providers.Resource(open_async_generator, "client")
+    uow = RequestResource(open_slow_unit_of_work, "uow", client=client)
+    # Two repositories on one unit of work: dependency-injector builds them concurrently.
+    repositories: providers.Factory[dict[str, Service]] = providers.Factory(
+        dict,
+        orders=providers.Factory(Service, client=uow),
+        users=providers.Factory(Service, client=uow),
+    )
+    repository = providers.Factory(Service, client=uow)
