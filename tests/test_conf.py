@@ -1,5 +1,6 @@
 """``conf``: the ``LIFESPAN_DI`` setting read lazily, each mistake a ``ConfigurationError`` with
-the id of the check that reports it (``tests/test_checks.py`` runs the checks themselves)."""
+the id of the check that reports it (``tests/test_checks_settings.py`` runs the checks
+themselves)."""
 
 from __future__ import annotations
 
