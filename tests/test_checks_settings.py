@@ -7,6 +7,7 @@ test runs the real command in a subprocess.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -21,8 +22,11 @@ from django.test import override_settings
 
 from django_lifespan_di.asgi import get_asgi_application
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
+from tests.support.bad_settings import ABSENT_CONFIG, PASSWORD
 from tests.support.checks import full_text, our_messages
 from tests.support.server import ROOT
+
+CONTAINER = "tests.project.containers.Container"
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ def test_valid_settings_report_nothing() -> None:
             {"CONTAINERS": ["tests.project.containers.Container"], "SHUTDOWN_TIMEOUT": "30"},
             "django_lifespan_di.E003",
             'LIFESPAN_DI["SHUTDOWN_TIMEOUT"]',
-            "must be a number of seconds > 0",
+            "must be a finite number of seconds > 0",
         ),
         (
             {"CONTAINERS": ["tests.project.containres.Container"]},
@@ -79,7 +83,7 @@ def test_valid_settings_report_nothing() -> None:
         (
             {"CONTAINERS": ["tests.project.containers.Tracked"]},
             "django_lifespan_di.E005",
-            "'tests.project.containers.Tracked' is <class 'tests.project.containers.Tracked'>",
+            "'tests.project.containers.Tracked' is the class tests.project.containers.Tracked,",
             "Point it at the container class",
         ),
     ],
@@ -99,6 +103,45 @@ def test_bad_setting_is_an_error_naming_it_and_the_fix(
     assert list(messages) == [check_id]
     assert names in full_text(messages[check_id])
     assert fix in full_text(messages[check_id])
+
+
+@pytest.mark.parametrize("key", ["STARTUP_TIMEOUT", "SHUTDOWN_TIMEOUT"])
+@pytest.mark.parametrize("seconds", [math.nan, math.inf, -math.inf])
+def test_a_timeout_that_is_not_finite_is_an_error(key: str, seconds: float) -> None:
+    # float(os.environ["..."]) gives nan or inf from a mistyped environment variable.
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [CONTAINER], key: seconds}):
+        messages = our_messages()
+    assert list(messages) == ["django_lifespan_di.E003"]
+    assert messages["django_lifespan_di.E003"].msg == (
+        f'settings.LIFESPAN_DI["{key}"] must be a finite number of seconds > 0, not {seconds!r}.'
+    )
+
+
+def test_an_entry_that_is_no_container_is_named_by_its_type_never_its_repr() -> None:
+    entry = "tests.support.bad_settings.database_settings"
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [entry]}):
+        messages = our_messages()
+    assert list(messages) == ["django_lifespan_di.E005"]
+    assert messages["django_lifespan_di.E005"].msg.startswith(
+        f'settings.LIFESPAN_DI["CONTAINERS"] entry {entry!r} is a '
+        f"tests.support.bad_settings.DatabaseSettings instance, not a subclass of"
+    )
+    assert PASSWORD not in full_text(messages["django_lifespan_di.E005"])
+
+
+def test_a_container_that_cannot_be_instantiated_is_an_error_naming_it_and_the_cause() -> None:
+    entry = "tests.support.bad_settings.MissingConfigContainer"
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [entry]}):
+        messages = our_messages()  # the checks of the injected views skip it, not crash
+    assert list(messages) == ["django_lifespan_di.E006"]
+    error = messages["django_lifespan_di.E006"]
+    assert error.msg.startswith(
+        f'settings.LIFESPAN_DI["CONTAINERS"] entry {entry!r}: {entry} cannot be instantiated: '
+        f"FileNotFoundError: "
+    )
+    assert str(ABSENT_CONFIG) in error.msg  # dependency-injector's message names the file
+    assert error.hint is not None
+    assert "SILENCED_SYSTEM_CHECKS" in error.hint
 
 
 @pytest.fixture
@@ -201,23 +244,38 @@ def test_app_missing_from_installed_apps_is_refused_when_the_server_loads_asgi()
         get_asgi_application()
 
 
-def test_manage_py_check_fails_with_the_id_and_the_fix() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "check"],
+def manage(command: str, containers: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py <command>`` of the test project, with ``containers`` as its CONTAINERS."""
+    return subprocess.run(
+        [sys.executable, "-m", "django", command],
         cwd=ROOT,
         env={
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "LIFESPAN_DI_TEST_CONTAINERS": "tests.project.containres.Container",
+            "LIFESPAN_DI_TEST_CONTAINERS": containers,
         },
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_manage_py_check_fails_with_the_id_and_the_fix() -> None:
+    result = manage("check", "tests.project.containres.Container")
     assert result.returncode == 1, result.stderr
     assert "(django_lifespan_di.E004)" in result.stderr
     assert "'tests.project.containres.Container' cannot be imported" in result.stderr
+
+
+def test_a_command_that_runs_the_checks_reports_a_container_it_cannot_instantiate() -> None:
+    # Any command that runs the system checks (showmigrations, migrate, ...): a check error that
+    # names the container, where a FileNotFoundError from inside the checks ended it before.
+    result = manage("showmigrations", "tests.support.bad_settings.MissingConfigContainer")
+    assert result.returncode == 1, result.stderr
+    assert "(django_lifespan_di.E006)" in result.stderr
+    assert "MissingConfigContainer cannot be instantiated: FileNotFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_malformed_setting_is_reported_once() -> None:

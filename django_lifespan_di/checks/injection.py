@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf
-from django_lifespan_di.exceptions import ConfigurationError, InjectionError, StartupError
+from django_lifespan_di.exceptions import InjectionError, StartupError
 from django_lifespan_di.graph import walk
 from django_lifespan_di.naming import dotted_name
 from django_lifespan_di.plans import resolve_marker
@@ -32,8 +32,8 @@ def check_injected_functions(
     """
     try:
         live = list(_internals.instantiate(conf.container_classes()).values())
-    except ConfigurationError:
-        return []  # check_settings reports it
+    except Exception:  # a bad setting, or a container that cannot be instantiated here
+        return []  # check_settings reports either (E001-E006)
     errors: list[CheckMessage] = []
     try:
         graph = walk(live)

@@ -9,17 +9,20 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from django_lifespan_di import _internals
 from django_lifespan_di.conf import DEFAULTS, EXAMPLE, SETTING, conf, import_container
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
+from django_lifespan_di.naming import dotted_name
 
 
 @register(Tags.compatibility)
 def check_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """E001-E005: ``LIFESPAN_DI`` is malformed, or a container it names does not import."""
+    """E001-E005: ``LIFESPAN_DI`` is malformed, or a container it names does not import;
+    E006: a container cannot be instantiated here (the lifespan would fail to start)."""
     errors: list[CheckMessage] = []
     for key in DEFAULTS:
         try:
@@ -32,9 +35,25 @@ def check_settings(
         return errors
     for path in conf.CONTAINERS:
         try:
-            import_container(path)
+            cls = import_container(path)
         except ConfigurationError as exc:
             errors.append(Error(str(exc), id=exc.check_id))
+            continue
+        try:
+            _internals.instantiate([cls])
+        except Exception as exc:  # its own code: a configuration file, a provider's arguments
+            name = dotted_name(cls)
+            errors.append(
+                Error(
+                    f'settings.{SETTING}["CONTAINERS"] entry {path!r}: {name} cannot be '
+                    f"instantiated: {type(exc).__name__}: {exc}",
+                    hint=f"The lifespan instantiates it when it starts and would fail the same "
+                    f"way: fix {name} (a Configuration's required files must exist where the "
+                    f"project runs). Where they are absent on purpose (a build step), add "
+                    f'"django_lifespan_di.E006" to SILENCED_SYSTEM_CHECKS there.',
+                    id="django_lifespan_di.E006",
+                )
+            )
     return errors
 
 
