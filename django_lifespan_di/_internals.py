@@ -1,8 +1,9 @@
-"""Every use of a dependency's private or untyped parts, in one place.
+"""Every use of a dependency's private or undocumented parts, in one place.
 
 Each function says why it is needed and which releases it was checked against. An upgrade of
-dependency-injector, asgiref or CPython that changes one of them touches this file only, and the
-tests of ``tests/test_internals.py`` say which.
+dependency-injector, asgiref, CPython, Twisted, Django, Channels, DRF, django-ninja or Celery
+that changes one of them touches this file only, and the tests of ``tests/test_internals.py``
+say which. This module imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ import concurrent.futures.thread  # noqa: F401  (see at_interpreter_exit)
 import copy
 import inspect
 import os
+import subprocess
 import sys
 import threading
 import typing
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import SyncToAsync
 from dependency_injector import containers, providers, wiring
 from dependency_injector.wiring import Closing, Modifier, Provide, Provider, ProvidersMap
+from django.core.management import ManagementUtility
+from django.core.management.base import BaseCommand
+from django.utils import autoreload
 
 # -- dependency-injector (checked against 4.48.2 and 4.49.1) ------------------------------------
 
@@ -271,3 +276,189 @@ def routing_async_to_sync(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         yield
     finally:
         local.main_event_loop, local.main_event_loop_pid = saved
+
+
+# -- Django's command line and autoreloader (checked against 5.2.19, 6.0.10 and 6.1.3) -----------
+
+
+def fetch_command(argv: list[str]) -> BaseCommand:
+    """The command ``argv[1]`` names, as ``manage.py`` would run it with ``argv``.
+
+    ``ManagementUtility`` is what ``manage.py`` runs; its ``fetch_command`` is not documented,
+    but it is the one place that picks the command of the app that provides it (the first in
+    ``INSTALLED_APPS``) and, for an unknown name, exits with Django's own message and suggestion
+    ("Unknown command: 'migrat'. Did you mean migrate?").
+    """
+    return ManagementUtility(argv).fetch_command(argv[1])
+
+
+def in_reloader_child() -> bool:
+    """Whether this process is a serving child that Django's autoreloader started.
+
+    The reloader marks its children with the environment variable named by
+    ``autoreload.DJANGO_AUTORELOAD_ENV`` (``RUN_MAIN``) set to ``"true"``: a module constant,
+    not documented, that ``autoreload.run_with_reloader`` reads the same way.
+    """
+    return os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) == "true"
+
+
+def restart_with_reloader(wait: Callable[[subprocess.Popen[bytes]], int]) -> int:
+    """Django's ``autoreload.restart_with_reloader``, with ``wait(child)`` in place of
+    ``subprocess.run``: start a serving child, again each time it exits with code 3 (a file
+    changed), and return the first other exit code.
+
+    ``subprocess.run`` kills the child a quarter of a second after a Ctrl-C, so the caller's
+    ``wait`` decides instead. The child is the one Django's reloader starts: the command line of
+    ``autoreload.get_child_arguments()`` (undocumented) and the marker of
+    ``in_reloader_child()``. Django 6.0 also sets ``PYTHONUNBUFFERED`` in the child of a
+    ``python -u`` parent; this loop does not.
+    """
+    environ = {**os.environ, autoreload.DJANGO_AUTORELOAD_ENV: "true"}
+    while True:
+        child = subprocess.Popen(autoreload.get_child_arguments(), env=environ, close_fds=False)
+        code = wait(child)
+        if code != 3:
+            return code
+
+
+# -- Celery (checked against 5.7.0) ---------------------------------------------------------------
+
+
+def has_task_class(app: Any) -> bool:
+    """Whether the Celery ``app`` has built its base task class (``app.Task``) already.
+
+    ``Celery.Task`` is a cached property: creating the first task (``@app.task`` creates it
+    lazily, when the task is first used or the app finalized) builds the class from
+    ``app.task_cls`` and keeps it in the instance's ``__dict__``, so a ``task_cls`` set later
+    reaches no task. Celery offers no public way to ask whether it was built.
+    """
+    return "Task" in vars(app)
+
+
+# -- Django REST framework (checked against 3.18.3) -----------------------------------------------
+
+
+def api_view_functions(view_class: type[Any]) -> list[object]:
+    """The function that DRF's ``@api_view`` made ``view_class`` of, if it did.
+
+    ``@api_view`` builds a ``WrappedAPIView`` class whose handler methods (``get``, ``post``,
+    ...) only call the function they close over (``handler`` in ``rest_framework/decorators.py``);
+    DRF keeps no other reference to it. Only handlers defined in ``rest_framework`` are looked
+    into, so the methods of a class-based view of one's own are not taken apart.
+    """
+    return [
+        value
+        for method in getattr(view_class, "http_method_names", ())
+        if _defined_in(handler := getattr(view_class, method, None), "rest_framework.")
+        for value in closure_values(handler)
+        if inspect.isfunction(value)
+    ]
+
+
+# -- django-ninja (checked against 1.7.1) ---------------------------------------------------------
+
+
+def ninja_view_functions(callback: object) -> list[object]:
+    """The functions of django-ninja's operations behind a routed ``callback`` (None where an
+    operation has none).
+
+    django-ninja routes one callback per path, made by its ``PathView``, which keeps the path's
+    operations in ``operations``, each with the decorated function as ``view_func``. The
+    callback closes over the ``PathView`` (``PathView.get_view()``), or is its bound method
+    (older releases: ``__self__``). None of it is documented.
+    """
+    if not _defined_in(callback, "ninja."):
+        return []
+    holders = [getattr(callback, "__self__", None), *closure_values(callback)]
+    path_view = next((holder for holder in holders if hasattr(holder, "operations")), None)
+    operations = getattr(path_view, "operations", None) or ()
+    return [getattr(operation, "view_func", None) for operation in operations]
+
+
+def _defined_in(function: object, package: str) -> bool:
+    return str(getattr(function, "__module__", "")).startswith(package)
+
+
+def closure_values(function: object) -> list[object]:
+    """The values that ``function`` closes over (``__closure__``), the cells not yet filled left
+    out."""
+    values = []
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a cell not yet filled
+            continue
+    return values
+
+
+# -- the application inside what a server serves (Django 5.2-6.1, Channels 4.3.2) -----------------
+
+#: The attributes in which wrappers keep the application they wrap: Django's static files
+#: handlers and Channels' ``OriginValidator`` (``application``), ASGI middleware in Starlette's
+#: and uvicorn's style (``app``), Channels' middleware (``inner``), ``functools.wraps``
+#: (``__wrapped__``). ``asgi_app`` and ``_app`` are no library's documented attribute but names
+#: that wrappers commonly use. Each is read with a default, so a wrapper without it costs nothing.
+WRAPPER_ATTRIBUTES = ("application", "app", "asgi_app", "inner", "_app", "__wrapped__")
+
+
+class Routed(NamedTuple):
+    """A router on the way to the application found, and the key of its mapping that leads on."""
+
+    router: object
+    mapping: Mapping[Any, object]
+    key: str
+
+
+class Search(NamedTuple):
+    """What ``find_application`` found (or None), and the routers on the way to it."""
+
+    application: object
+    routes: tuple[Routed, ...]
+
+
+def find_application(application: object, wanted: type[Any], handler: type[Any]) -> Search:
+    """The ``wanted`` application inside ``application``, else a ``handler``, else None.
+
+    The caller names both (this package's ``LifespanApplication`` and Django's ``ASGIHandler``,
+    or their WSGI pair). Looks breadth first through the attributes wrappers keep the
+    application in (``WRAPPER_ATTRIBUTES``), through routers' mappings (Channels'
+    ``ProtocolTypeRouter`` keeps its applications in ``application_mapping``, an attribute it
+    does not document), and through what a router *function* hands scopes to.
+    """
+    seen: set[int] = set()
+    queue: list[tuple[object, tuple[Routed, ...]]] = [(application, ())]
+    fallback = Search(None, ())
+    while queue:
+        app, routes = queue.pop(0)
+        if id(app) in seen:
+            continue
+        seen.add(id(app))
+        if isinstance(app, wanted):
+            return Search(app, routes)
+        if isinstance(app, handler) and fallback.application is None:
+            # Looked into all the same: Django's static files handlers are handlers that wrap
+            # the application (``.application``).
+            fallback = Search(app, routes)
+        queue.extend(
+            (inner, routes)
+            for inner in (getattr(app, name, None) for name in WRAPPER_ATTRIBUTES)
+            if inner is not None
+        )
+        mapping = getattr(app, "application_mapping", None)
+        if isinstance(mapping, Mapping):
+            queue.extend(
+                (inner, (*routes, Routed(app, mapping, str(key)))) for key, inner in mapping.items()
+            )
+        queue.extend((inner, routes) for inner in _used_by_function(app))
+    return fallback
+
+
+def _used_by_function(app: object) -> list[object]:
+    """What a plain ASGI router *function* hands scopes to: the objects it closes over, and the
+    module-level names its code refers to (``__globals__`` and ``__code__.co_names``; the shape
+    of django-asgi-lifespan's documented ``asgi.py``,
+    ``async def application(scope, receive, send): ... await django_application(...)``)."""
+    if not inspect.isfunction(app):
+        return []
+    names = [app.__globals__[name] for name in app.__code__.co_names if name in app.__globals__]
+    return [value for value in (*closure_values(app), *names) if callable(value)]

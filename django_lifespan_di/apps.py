@@ -8,7 +8,8 @@ class LifespanDIConfig(AppConfig):
     verbose_name = "Lifespan DI"
 
     def ready(self) -> None:
-        from django_lifespan_di import checks  # noqa: F401  (registers the system checks)
+        # Each module registers its system checks when imported.
+        from django_lifespan_di.checks import deployment, injection, settings  # noqa: F401
         from django_lifespan_di.middleware import explain_missing_state
 
         # Forgetting LifespanStateMiddleware then says what to add, not just that the request

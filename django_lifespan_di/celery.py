@@ -67,7 +67,7 @@ def setup_lifespan(app: Celery) -> None:
     class becomes a subclass of [``LifespanTask``][django_lifespan_di.celery.LifespanTask] and
     of the base class it had.
     """
-    if "Task" in vars(app):
+    if _internals.has_task_class(app):
         raise ConfigurationError(
             "setup_lifespan(app) was called after tasks were defined on the app (its Task "
             "class exists already). Call it in celery.py right after configuring the app, "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import math
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.apps import apps
 from django.conf import settings
 
 from django_lifespan_di.exceptions import ConfigurationError
+from django_lifespan_di.naming import dotted_name
 
 SETTING = "LIFESPAN_DI"
 DEFAULTS: Mapping[str, Any] = {
@@ -54,13 +57,13 @@ class Settings:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigurationError(
                 f'settings.{SETTING}["CONTAINERS"] must be a list of dotted paths, '
-                f'not {value!r}. Example: ["myproject.containers.Container"]',
+                f'not {shown(value)}. Example: ["myproject.containers.Container"]',
                 check_id="django_lifespan_di.E002",
             )
         for path in value:
             if not isinstance(path, str):
                 raise ConfigurationError(
-                    f'settings.{SETTING}["CONTAINERS"] holds {path!r}: give the dotted path '
+                    f'settings.{SETTING}["CONTAINERS"] holds {shown(path)}: give the dotted path '
                     f'as a string, e.g. "myproject.containers.Container".',
                     check_id="django_lifespan_di.E002",
                 )
@@ -76,9 +79,16 @@ class Settings:
 
     def _timeout(self, key: str) -> float:
         value = self._raw.get(key, DEFAULTS[key])
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        # NaN passes `value <= 0`, and a wait of nan or inf seconds never times out.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             raise ConfigurationError(
-                f'settings.{SETTING}["{key}"] must be a number of seconds > 0, not {value!r}.',
+                f'settings.{SETTING}["{key}"] must be a finite number of seconds > 0, '
+                f"not {shown(value)}.",
                 check_id="django_lifespan_di.E003",
             )
         return float(value)
@@ -147,12 +157,22 @@ def import_container(path: str) -> type[containers.DeclarativeContainer]:
         ) from exc
     if not (isinstance(obj, type) and issubclass(obj, containers.DeclarativeContainer)):
         raise ConfigurationError(
-            f"{where} is {obj!r}, not a subclass of "
+            f"{where} is {shown(obj)}, not a subclass of "
             f"dependency_injector.containers.DeclarativeContainer. Point it at the container "
             f"class (not an instance or a module).",
             check_id="django_lifespan_di.E005",
         )
     return obj
+
+
+def shown(value: object) -> str:
+    """A value of the setting, for a message: a string or number as written, anything else by
+    its name or type, never its ``repr()`` (a settings object's may hold a password)."""
+    if isinstance(value, (str, int, float)):
+        return repr(value)
+    if isinstance(value, types.ModuleType):
+        return f"the module {value.__name__}"
+    return f"the class {dotted_name(value)}" if isinstance(value, type) else dotted_name(value)
 
 
 conf = Settings()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -12,3 +13,10 @@ def _clear_journal() -> Iterator[None]:
     journal.EVENTS.clear()
     yield
     journal.EVENTS.clear()
+
+
+@pytest.fixture
+def throwaway_views() -> Iterator[None]:
+    """Views with bad markers, made in a test, must not linger in the checks of other tests."""
+    yield
+    gc.collect()

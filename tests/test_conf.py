@@ -1,5 +1,6 @@
 """``conf``: the ``LIFESPAN_DI`` setting read lazily, each mistake a ``ConfigurationError`` with
-the id of the check that reports it (``tests/test_checks.py`` runs the checks themselves)."""
+the id of the check that reports it (``tests/test_checks_settings.py`` runs the checks
+themselves)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.test import override_settings
 from django_lifespan_di import ConfigurationError
 from django_lifespan_di.conf import DEFAULTS, conf, import_container, require_installed
 from tests.project.containers import Container
+from tests.support.bad_settings import PASSWORD, database_settings
 
 
 def test_defaults_apply_to_what_the_setting_leaves_out() -> None:
@@ -56,6 +58,49 @@ def test_a_container_path_is_imported_or_named_as_the_fault() -> None:
     assert "not a subclass of dependency_injector.containers.DeclarativeContainer" in str(
         caught.value
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ({"CONTAINERS": database_settings}, "not a tests.support.bad_settings.DatabaseSettings"),
+        (
+            {"CONTAINERS": [database_settings]},
+            "holds a tests.support.bad_settings.DatabaseSettings",
+        ),
+        ({"CONTAINERS": [Container]}, "holds the class tests.project.containers.Container:"),
+        (
+            {"SHUTDOWN_TIMEOUT": database_settings},
+            "not a tests.support.bad_settings.DatabaseSettings",
+        ),
+    ],
+    ids=["containers", "an-entry", "a-class", "a-timeout"],
+)
+def test_a_value_that_is_no_literal_is_named_by_its_type_never_its_repr(
+    value: dict[str, Any], named: str
+) -> None:
+    with override_settings(LIFESPAN_DI=value), pytest.raises(ConfigurationError) as caught:
+        getattr(conf, next(iter(value)))
+    assert named in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ("tests.support.bad_settings.database_settings", "a tests.support.bad_settings.Data"),
+        ("tests.support.bad_settings", "the module tests.support.bad_settings"),
+    ],
+    ids=["an-instance", "a-module"],
+)
+def test_an_entry_that_is_no_container_is_named_by_its_type_never_its_repr(
+    entry: str, named: str
+) -> None:
+    # The ConfigurationError that a server logs when it loads asgi.py or starts the lifespan.
+    with pytest.raises(ConfigurationError) as caught:
+        import_container(entry)
+    assert f"entry {entry!r} is {named}" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
 
 
 def test_the_app_must_be_installed() -> None:

@@ -14,7 +14,7 @@ from django_lifespan_di import exceptions
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
-SOURCES = sorted((ROOT / "django_lifespan_di").glob("*.py"))
+SOURCES = sorted((ROOT / "django_lifespan_di").rglob("*.py"))  # checks/ included
 CHECK_ID = re.compile(r"django_lifespan_di\.[EW]\d{3}")
 
 CHECK_IDS = sorted({m for path in SOURCES for m in CHECK_ID.findall(path.read_text())})

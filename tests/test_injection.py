@@ -4,7 +4,6 @@ and the errors."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import inspect
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -14,12 +13,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing
-from django.apps import apps
 from django.contrib.auth.models import User
-from django.core.checks import run_checks
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.test import AsyncClient, AsyncRequestFactory, override_settings
-from django.urls import path
 from django.urls import resolve as resolve_url
 
 from django_lifespan_di import (
@@ -233,13 +229,6 @@ class Unconfigured(containers.DeclarativeContainer):
     client = providers.Resource(Tracked, "unconfigured")
 
 
-@pytest.fixture
-def throwaway_views() -> Iterator[None]:
-    """Views with bad markers, made in a test, must not linger in the checks of other tests."""
-    yield
-    gc.collect()
-
-
 @pytest.mark.usefixtures("throwaway_views")
 async def test_request_time_errors_name_the_view_and_parameter(state: dict[str, Any]) -> None:
     @inject
@@ -259,107 +248,6 @@ async def test_request_time_errors_name_the_view_and_parameter(state: dict[str, 
         raised.value
     )
     assert 'LIFESPAN_DI["CONTAINERS"] (configured: Container)' in str(raised.value)
-
-
-@pytest.mark.usefixtures("throwaway_views")
-def test_checks_report_bad_markers() -> None:
-    @inject
-    async def typo(request: HttpRequest, client: Any = Provide["htp_client"]) -> None:
-        pass
-
-    @inject
-    async def elsewhere(request: HttpRequest, client: Any = Provide[Unconfigured.client]) -> None:
-        pass
-
-    # Judged as the project's views: defined in the package of ROOT_URLCONF ("tests").
-    with override_settings(ROOT_URLCONF=__name__):
-        found = {
-            message.id: message.msg
-            for message in run_checks(tags=["urls"])
-            if str(message.obj).startswith(f"{__name__}.")
-        }
-    assert "typo" in found["django_lifespan_di.E101"]
-    assert "elsewhere" in found["django_lifespan_di.E102"]
-    # Not judged where they are neither routed nor in an installed app or the URLconf's
-    # package (tests.project), like any module a process merely imported.
-    assert not run_checks(tags=["urls"])
-    assert not run_checks(tags=["urls"], app_configs=[apps.get_app_config("project")])
-
-
-@inject
-async def colliding_view(
-    request: HttpRequest, cache: Any = Provide[Container.cache]
-) -> HttpResponse:
-    return HttpResponse()
-
-
-urlpatterns = [path("items/<str:cache>/", colliding_view)]
-
-
-@override_settings(ROOT_URLCONF=__name__)
-def test_checks_report_an_injected_name_that_is_also_a_url_kwarg() -> None:
-    [error] = [e for e in run_checks(tags=["urls"]) if e.id == "django_lifespan_di.E103"]
-    assert error.id == "django_lifespan_di.E103"
-    assert "colliding_view: injected parameter 'cache'" in error.msg
-    assert "items/<str:cache>/" in error.msg
-
-
-UNDECORATED = "tests.support.undecorated_urls"
-
-
-@override_settings(ROOT_URLCONF=UNDECORATED)
-def test_checks_report_routed_views_with_markers_that_nothing_injects() -> None:
-    errors = {
-        str(message.obj): message
-        for message in run_checks(tags=["urls"])
-        if message.id == "django_lifespan_di.E105"
-    }
-    assert sorted(errors) == [
-        f"{UNDECORATED}.ForgotInjectClassView.get",
-        f"{UNDECORATED}.dependency_injector_view",
-        f"{UNDECORATED}.forgot_inject",
-        f"{UNDECORATED}.forgot_inject_annotated",
-        f"{UNDECORATED}.forgot_inject_drf",
-        f"{UNDECORATED}.forgot_inject_ninja",
-    ]
-    forgot = errors[f"{UNDECORATED}.forgot_inject"]
-    assert forgot.msg.startswith(
-        f"{UNDECORATED}.forgot_inject (URL 'forgot/'): parameter(s) 'client' declare a "
-        f"dependency-injector marker, but the view is not decorated with django_lifespan_di's"
-    )
-    assert "(from django_lifespan_di import inject)" in (forgot.hint or "")
-    assert "'cache', 'make_service'" in errors[f"{UNDECORATED}.forgot_inject_annotated"].msg
-    wiring = errors[f"{UNDECORATED}.dependency_injector_view"]
-    assert "decorated with dependency-injector's own @inject" in wiring.msg
-    assert "needs no container.wire()" in (wiring.hint or "")
-
-
-@override_settings(ROOT_URLCONF=UNDECORATED)
-def test_a_view_of_a_wired_module_is_left_to_dependency_injector() -> None:
-    from tests.support import undecorated_urls
-
-    container = Container()
-    container.wire(modules=[undecorated_urls])
-    try:
-        names = [str(message.obj) for message in run_checks(tags=["urls"])]
-    finally:
-        container.unwire()
-    assert f"{UNDECORATED}.dependency_injector_view" not in names
-    assert f"{UNDECORATED}.forgot_inject" in names
-
-
-@override_settings(ROOT_URLCONF=UNDECORATED)
-async def test_what_the_check_prevents_is_a_500_at_request_time(
-    state: dict[str, Any],
-) -> None:
-    with pytest.raises(AttributeError, match="'Provide' object has no attribute 'name'"):
-        await AsyncClient().get("/forgot/")
-
-
-def test_the_test_project_passes_the_checks() -> None:
-    assert not [
-        message for message in run_checks() if (message.id or "").startswith("django_lifespan")
-    ]
 
 
 # -- sync code and the lifespan loop -----------------------------------------------------------
@@ -450,20 +338,6 @@ async def test_a_url_value_never_fills_an_injected_parameter(state: dict[str, An
     # Called directly, an explicit keyword still wins (unit tests pass fakes that way).
     direct = await report_view(AsyncRequestFactory().get("/"), upstream="fake")
     assert _json(direct) == {"upstream": "fake"}
-
-
-@override_settings(ROOT_URLCONF="tests.support.url_values")
-def test_the_checks_report_urls_that_would_fill_injected_parameters() -> None:
-    errors = [
-        message.msg
-        for message in run_checks(tags=["urls"])
-        if message.id == "django_lifespan_di.E103" and "report_view" in str(message.obj)
-    ]
-    assert len(errors) == 2
-    assert any("passes 1 positional value(s) (unnamed groups)" in error for error in errors)
-    assert any(
-        "injected parameter 'upstream' is also a keyword argument" in error for error in errors
-    )
 
 
 # -- the per-call path binds as the full path does -------------------------------------------

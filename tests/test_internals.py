@@ -1,18 +1,49 @@
-"""The adapter to dependency-injector's and asyncio's private parts (``_internals.py``): what it
-reproduces of dependency-injector must behave as dependency-injector does."""
+"""The adapter to the dependencies' private and undocumented parts (``_internals.py``): what it
+reproduces of dependency-injector must behave as dependency-injector does, and each part it relies
+on has a contract test here, whose failure names the upgrade that changed it and the function of
+``_internals`` to update."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from celery import Celery
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter
+from channels.security.websocket import OriginValidator
 from dependency_injector import containers, providers
+from dependency_injector.wiring import TypeModifier, as_int
+from dependency_injector.wiring import inject as di_inject
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest
+from django.utils import autoreload
+from ninja import NinjaAPI
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from django_lifespan_di import Provide, _internals, get_container, inject, resolve
+from django_lifespan_di import Provide, Provider, _internals, get_container, inject, resolve
+from django_lifespan_di.asgi import LifespanApplication
+from tests.project.asgi import application as lifespan_application
 from tests.project.containers import Service
 from tests.support.engine import journaled, make_runtime
 from tests.support.engine_containers import open_async_generator
+from tests.support.server import ROOT
 
 
 class SelfContainer(containers.DeclarativeContainer):
@@ -124,3 +155,452 @@ def test_a_wrapped_cycle_unwraps_to_the_function_itself() -> None:
 
     view.__wrapped__ = view  # type: ignore[attr-defined]
     assert _internals.unwrapped(view) is view
+
+
+# -- contracts: one test per private or undocumented part that _internals relies on -------------
+
+
+def changed(dependency: str, part: str, function: str) -> str:
+    """The failure message of a contract test."""
+    return (
+        f"An upgrade of {dependency} changed {part}: update _internals.{function} (and the "
+        f"releases its docstring names)."
+    )
+
+
+class Inner(containers.DeclarativeContainer):
+    store = providers.Object("inner")
+
+
+class OwnInstance(containers.DynamicContainer):
+    """A container class's own ``instance_type``."""
+
+
+def declarative_container(config_file: Path) -> type[containers.DeclarativeContainer]:
+    """A container class that uses every part of ``DeclarativeContainer.__new__`` that
+    ``_internals.instantiate`` copies."""
+
+    class Everything(containers.DeclarativeContainer):
+        instance_type = OwnInstance
+        # Not auto-wired: instantiate leaves wiring out on purpose (it is process-global).
+        wiring_config = containers.WiringConfiguration(
+            modules=["tests.support.url_values"], auto_wire=False
+        )
+        __self__ = providers.Self()
+        itself = __self__
+        config = providers.Configuration(json_files=[config_file])
+        inner = providers.Container(Inner, store=providers.Object("overridden"))
+        service: providers.Factory[dict[str, Any]] = providers.Factory(dict, config=config)
+
+    return Everything
+
+
+def built(container: Any, cls: type[containers.DeclarativeContainer]) -> dict[str, Any]:
+    """What a live instance of ``cls`` is, part by part of ``DeclarativeContainer.__new__``."""
+    wiring_config = container.wiring_config
+    return {
+        "instance_type": type(container),
+        "provider_type": container.provider_type,
+        "wiring_config": (vars(wiring_config), wiring_config is cls.wiring_config),
+        "declarative_parent": container.declarative_parent,
+        "__self__": (container.__self__() is container, container.__self__ is not cls.__self__),
+        "alt_names": [
+            getattr(container, name, None) is container.__self__ for name in cls.__self__.alt_names
+        ],
+        # Applied once more after the copy, which copied them already: the stack shows it.
+        "apply_container_providers_overridings": (
+            container.inner.store(),
+            len(container.inner.store.overridden),
+        ),
+        "auto_load_config": container.config.greeting(),
+        "attributes": sorted(vars(container)),
+        "providers": sorted(container.providers),
+    }
+
+
+def test_instantiate_builds_what_a_declarative_container_builds(tmp_path: Path) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps({"greeting": "from the file"}), encoding="utf-8")
+    cls = declarative_container(config_file)
+    expected = built(cls(), cls)
+    found = built(_internals.instantiate([cls])[cls], cls)
+    for part, value in expected.items():
+        assert found[part] == value, changed(
+            "dependency-injector",
+            f"what DeclarativeContainer.__new__ does with {part}",
+            "instantiate",
+        )
+    assert expected["auto_load_config"] == "from the file"
+    assert expected["alt_names"] == [True]  # `itself`
+    assert expected["apply_container_providers_overridings"][0] == "overridden"
+
+
+class Marked(containers.DeclarativeContainer):
+    config = providers.Configuration(default={"port": "8000"})
+    service: providers.Factory[dict[str, Any]] = providers.Factory(dict, name="live")
+
+
+def test_markers_keep_what_they_name_and_their_modifier() -> None:
+    message = changed("dependency-injector", "the markers' .provider / .modifier", "marker_target")
+    marker = Provide["config.port", as_int()]
+    assert isinstance(marker, _internals.PROVIDE), message
+    assert _internals.marker_target(marker) == "config.port", message
+    assert isinstance(_internals.marker_modifier(marker), TypeModifier), message
+    marker = Provider[Marked.service]
+    assert isinstance(marker, _internals.PROVIDER), message
+    assert _internals.marker_target(marker) is Marked.service, message
+    assert _internals.marker_modifier(marker) is None, message
+
+
+def test_providers_map_resolves_every_marker_form_on_a_live_container() -> None:
+    message = changed("dependency-injector", "ProvidersMap.resolve_provider", "live_provider")
+    live = Marked()
+    assert _internals.live_provider(live, Marked.service) is live.service, message
+    assert _internals.live_provider(live, "service") is live.service, message
+    port = _internals.live_provider(live, "config.port", as_int())
+    assert port is not None, message
+    assert port() == 8000, message
+    item = _internals.live_provider(live, Marked.service.provided["name"])
+    assert item is not None, message
+    assert item() == "live", message
+    assert _internals.live_provider(live, Inner.store) is None, message
+
+
+def test_dependency_injectors_own_inject_is_in_its_patched_registry() -> None:
+    @di_inject
+    def view(service: Any = Provide[Marked.service]) -> Any:
+        return service  # pragma: no cover  (never called)
+
+    record = _internals.dependency_injector_record(view)
+    message = changed(
+        "dependency-injector", "wiring._patched_registry", "dependency_injector_record"
+    )
+    assert record is not None, message
+    assert record.injections == {}, message  # filled only by container.wire()
+
+
+async def the_running_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def test_asyncio_gives_the_running_loop_without_raising() -> None:
+    message = changed("CPython", "asyncio._get_running_loop", "running_loop")
+    assert _internals.running_loop() is None, message
+    loop = asyncio.new_event_loop()
+    try:
+
+        async def running() -> asyncio.AbstractEventLoop | None:
+            return _internals.running_loop()
+
+        assert loop.run_until_complete(running()) is loop, message
+    finally:
+        loop.close()
+
+
+def test_asyncio_loops_record_the_thread_that_runs_them() -> None:
+    # @inject's per-call path compares loop._thread_id with threading.get_ident().
+    message = changed("CPython", "asyncio's loop._thread_id", "has_thread_id (and injection.py)")
+    loop = asyncio.new_event_loop()
+    try:
+        assert _internals.has_thread_id(loop), message
+        ran_in: list[tuple[int, object]] = []
+
+        async def thread_id() -> object:
+            return loop._thread_id  # type: ignore[attr-defined]
+
+        def run() -> None:
+            ran_in.append((threading.get_ident(), loop.run_until_complete(thread_id())))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        [(thread_ident, recorded)] = ran_in
+        assert recorded == thread_ident, message
+        assert loop._thread_id is None, message  # type: ignore[attr-defined]
+    finally:
+        loop.close()
+
+
+def held_in_a_thread(entered: threading.Event, release: threading.Event) -> None:
+    entered.set()
+    release.wait()
+
+
+async def held_in_a_task(release: asyncio.Event) -> None:
+    await release.wait()
+
+
+async def test_the_frames_of_every_task_and_thread_are_found() -> None:
+    entered, release = threading.Event(), threading.Event()
+    thread = threading.Thread(target=held_in_a_thread, args=(entered, release))
+    thread.start()
+    task_release = asyncio.Event()
+    task = asyncio.create_task(held_in_a_task(task_release))
+    try:
+        entered.wait()
+        await asyncio.sleep(0)  # the task runs up to its wait
+        codes = {
+            frame.f_code
+            for frame in _internals.frames_in_flight(asyncio.get_running_loop(), skip=())
+        }
+    finally:
+        release.set()
+        task_release.set()
+        await task
+        thread.join()
+    assert held_in_a_task.__code__ in codes, changed(
+        "CPython", "Task.get_coro() / a coroutine's cr_await", "frames_in_flight"
+    )
+    assert held_in_a_thread.__code__ in codes, changed(
+        "CPython", "sys._current_frames()", "frames_in_flight"
+    )
+
+
+AT_EXIT = """
+import concurrent.futures
+
+from django_lifespan_di import _internals
+
+pool = concurrent.futures.ThreadPoolExecutor(1)
+
+
+def at_exit():
+    print(pool.submit(str, "the pool still runs").result())
+
+
+_internals.at_interpreter_exit(at_exit)
+"""
+
+
+def test_an_exit_callback_runs_before_thread_pools_refuse_work() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", AT_EXIT],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout == "the pool still runs\n", changed(
+        "CPython",
+        "threading._register_atexit (run before concurrent.futures' exit hook)",
+        f"at_interpreter_exit; the process said: {result.stderr}",
+    )
+
+
+def test_twisteds_asyncio_reactor_keeps_its_loop() -> None:
+    loop = asyncio.new_event_loop()
+    reactor = AsyncioSelectorReactor(loop)
+    try:
+        assert _internals.asyncio_reactor_loop(reactor) is loop, changed(
+            "Twisted", "AsyncioSelectorReactor._asyncioEventloop", "asyncio_reactor_loop"
+        )
+    finally:
+        reactor.removeAll()  # type: ignore[no-untyped-call]  # its waker's reader
+        loop.close()
+
+
+async def test_asgiref_records_the_loop_its_threads_serve() -> None:
+    assert await sync_to_async(_internals.async_to_sync_loop)() is asyncio.get_running_loop(), (
+        changed(
+            "asgiref",
+            "SyncToAsync.threadlocal.main_event_loop / main_event_loop_pid",
+            "async_to_sync_loop",
+        )
+    )
+
+
+def test_async_to_sync_runs_on_the_loop_the_thread_serves() -> None:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+        with _internals.routing_async_to_sync(loop):
+            ran_on = async_to_sync(the_running_loop)()
+            served = _internals.async_to_sync_loop()
+        assert ran_on is loop, changed(
+            "asgiref",
+            "AsyncToSync reading SyncToAsync.threadlocal.main_event_loop",
+            "route_async_to_sync",
+        )
+        assert served is loop
+        assert _internals.async_to_sync_loop() is None  # restored on the way out
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+def listing(request: HttpRequest) -> Response:
+    return Response([])  # pragma: no cover  (never called)
+
+
+class OwnAPIView(APIView):  # type: ignore[misc]  # DRF ships no type hints
+    def get(self, request: Request) -> Response:
+        return listing(request)  # pragma: no cover  (never called)
+
+
+def test_drfs_api_view_closes_over_the_function() -> None:
+    callback: Any = api_view(["GET"])(listing)
+    assert _internals.api_view_functions(callback.view_class) == [listing], changed(
+        "djangorestframework", "the closure of @api_view's handler methods", "api_view_functions"
+    )
+    assert _internals.api_view_functions(OwnAPIView) == []
+
+
+ninja_api = NinjaAPI(urls_namespace="tests-internals")
+
+
+@ninja_api.get("/items")
+def list_items(request: HttpRequest) -> list[str]:
+    return []  # pragma: no cover  (never called)
+
+
+def test_ninjas_routed_callback_holds_its_operations() -> None:
+    patterns, *_ = ninja_api.urls
+    [callback] = [p.callback for p in patterns if str(p.pattern) == "items"]
+    assert _internals.ninja_view_functions(callback) == [list_items], changed(
+        "django-ninja", "PathView.operations / Operation.view_func", "ninja_view_functions"
+    )
+
+
+def test_channels_routers_keep_their_application_mapping() -> None:
+    mapping = {"http": lifespan_application, "lifespan": lifespan_application}
+    router = ProtocolTypeRouter(mapping)
+    search = _internals.find_application(router, LifespanApplication, ASGIHandler)
+    assert search == _internals.Search(
+        lifespan_application, (_internals.Routed(router, mapping, "http"),)
+    ), changed("channels", "ProtocolTypeRouter.application_mapping", "find_application")
+
+
+class Served:
+    """An ASGI application of one's own."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        pass  # pragma: no cover  (never called)
+
+
+@pytest.mark.parametrize(
+    ("dependency", "attribute", "wrap"),
+    [
+        ("Django", "ASGIStaticFilesHandler.application", ASGIStaticFilesHandler),
+        ("channels", "OriginValidator.application", lambda app: OriginValidator(app, ["*"])),
+        ("channels", "BaseMiddleware.inner", AuthMiddlewareStack),
+        ("uvicorn", "ProxyHeadersMiddleware.app", ProxyHeadersMiddleware),
+        ("CPython", "functools.wraps' __wrapped__", lambda app: functools.wraps(app)(Served())),
+    ],
+)
+def test_wrappers_keep_the_application_where_it_is_looked_for(
+    dependency: str, attribute: str, wrap: Callable[[Any], object]
+) -> None:
+    search = _internals.find_application(
+        wrap(lifespan_application), LifespanApplication, ASGIHandler
+    )
+    assert search.application is lifespan_application, changed(
+        dependency, attribute, "WRAPPER_ATTRIBUTES"
+    )
+
+
+served = Served()
+
+
+async def routing_function(scope: Any, receive: Any, send: Any) -> None:
+    await served(scope, receive, send)  # pragma: no cover  (never called)
+
+
+def router_over(application: Served) -> Callable[..., Any]:
+    async def route(scope: Any, receive: Any, send: Any) -> None:
+        await application(scope, receive, send)  # pragma: no cover  (never called)
+
+    return route
+
+
+def test_what_a_router_function_calls_is_found_through_its_code_and_closure() -> None:
+    found = _internals.find_application(routing_function, Served, ASGIHandler).application
+    assert found is served, changed(
+        "CPython", "a function's __globals__ / __code__.co_names", "find_application"
+    )
+    inner = Served()
+    found = _internals.find_application(router_over(inner), Served, ASGIHandler).application
+    assert found is inner, changed("CPython", "a function's __closure__", "closure_values")
+
+
+RELOADING = """
+import json, os, sys
+from pathlib import Path
+
+from django.utils import autoreload
+
+from django_lifespan_di import _internals
+
+record = Path(sys.argv[1])
+if os.environ.get("RUN_MAIN") == "true":
+    runs = json.loads(record.read_text()) if record.exists() else []
+    runs.append({"argv": sys.argv, "child": _internals.in_reloader_child()})
+    record.write_text(json.dumps(runs))
+    sys.exit(3 if len(runs) == 1 else 7)  # 3: restart me, as after a changed file
+if sys.argv[2] == "django":
+    sys.exit(autoreload.restart_with_reloader())
+sys.exit(_internals.restart_with_reloader(lambda child: child.wait()))
+"""
+
+
+def reloaded(script: Path, whose: str) -> tuple[int, list[dict[str, Any]]]:
+    record = script.with_name(f"{whose}.json")
+    code = subprocess.run(
+        [sys.executable, str(script), str(record), whose],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "RUN_MAIN"} | {"PYTHONPATH": str(ROOT)},
+        timeout=60,
+    ).returncode
+    runs: list[dict[str, Any]] = json.loads(record.read_text())
+    return code, runs
+
+
+def test_the_reloader_loop_starts_the_child_djangos_starts(tmp_path: Path) -> None:
+    script = tmp_path / "reloading.py"
+    script.write_text(RELOADING, encoding="utf-8")
+    message = changed(
+        "Django",
+        "autoreload.restart_with_reloader (DJANGO_AUTORELOAD_ENV, get_child_arguments(), "
+        "restart on exit code 3)",
+        "restart_with_reloader / in_reloader_child",
+    )
+    assert autoreload.DJANGO_AUTORELOAD_ENV == "RUN_MAIN", message
+    code, runs = reloaded(script, "django")
+    record, ours = str(tmp_path / "django.json"), str(tmp_path / "ours.json")
+    # Each child ran with the parent's command line and the reloader's marker; 3 restarted it.
+    assert (code, runs) == (7, [{"argv": [str(script), record, "django"], "child": True}] * 2), (
+        message
+    )
+    assert reloaded(script, "ours") == (
+        7,
+        [{"argv": [str(script), ours, "ours"], "child": True}] * 2,
+    )
+
+
+def test_management_utility_fetches_the_command_manage_py_runs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    message = changed("Django", "ManagementUtility.fetch_command", "fetch_command")
+    command = _internals.fetch_command(["manage.py", "runserver"])
+    # The app listed first that provides it wins: this package's, above staticfiles.
+    assert type(command).__module__ == "django_lifespan_di.management.commands.runserver", message
+    with pytest.raises(SystemExit) as exited:
+        _internals.fetch_command(["manage.py", "migrat"])
+    assert exited.value.code == 1, message
+    assert "Unknown command: 'migrat'. Did you mean migrate?" in capsys.readouterr().err, message
+
+
+def test_a_celery_app_keeps_its_task_class_once_a_task_is_defined() -> None:
+    app = Celery("tests-internals", set_as_current=False)
+    message = changed("celery", "Celery.Task (a cached property)", "has_task_class")
+    assert not _internals.has_task_class(app), message
+
+    @app.task
+    def add(x: int, y: int) -> int:
+        return x + y  # pragma: no cover  (never called)
+
+    assert not _internals.has_task_class(app), message  # a promise of a task, until used
+    assert add.name.endswith("add")  # the task is created, and with it the app's Task class
+    assert _internals.has_task_class(app), message

@@ -21,7 +21,6 @@ command ``runserver`` would be without this package: daphne's when daphne is ins
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.commands import runserver
 from django.utils import autoreload
 
-from django_lifespan_di.checks import find_application
+from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf
 from django_lifespan_di.thread import start_process_lifespan
 from django_lifespan_di.wsgi import LifespanWSGIApplication
@@ -59,8 +58,8 @@ STOP_MARGIN_SECONDS = 5.0
 class Command(BaseRunserver):  # type: ignore[misc,valid-type]  # a base picked at import
     def run(self, **options: Any) -> None:
         reloading = options["use_reloader"]
-        if reloading and os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) != "true":
-            sys.exit(restart_with_reloader())
+        if reloading and not _internals.in_reloader_child():
+            sys.exit(_internals.restart_with_reloader(_wait))
         if reloading:
             # The child: Django's reloader installs its own SIGTERM handler first.
             autoreload.autoreload_started.connect(_exit_once_on_signals, weak=False)
@@ -75,7 +74,8 @@ class Command(BaseRunserver):  # type: ignore[misc,valid-type]  # a base picked 
         in the console at once (every request then answers 503 until a reload fixes it).
         """
         handler = super().get_handler(*args, **options)
-        found = find_application(handler, LifespanWSGIApplication, WSGIHandler).application
+        search = _internals.find_application(handler, LifespanWSGIApplication, WSGIHandler)
+        found = search.application
         if isinstance(found, LifespanWSGIApplication):
             with contextlib.suppress(Exception):  # logged by the runtime, naming the culprit
                 start_process_lifespan()
@@ -100,21 +100,9 @@ def _exit_once(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)
 
 
-def restart_with_reloader() -> int:
-    """Django's ``autoreload.restart_with_reloader``, waiting for each child to stop by itself.
-
-    A child exits with code 3 to be restarted (a changed file); any other code ends the loop.
-    """
-    environ = {**os.environ, autoreload.DJANGO_AUTORELOAD_ENV: "true"}
-    while True:
-        child = subprocess.Popen(autoreload.get_child_arguments(), env=environ, close_fds=False)
-        code = _wait(child)
-        if code != 3:
-            return code
-
-
 def _wait(child: subprocess.Popen[bytes]) -> int:
-    """Wait for ``child``, handing it SIGTERM and SIGINT; kill it only if it overstays them."""
+    """Wait for ``child`` (the reloader's serving process) to stop by itself, handing it SIGTERM
+    and SIGINT; kill it only if it overstays them."""
     deadline: list[float] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:

@@ -18,7 +18,6 @@ import threading
 from types import FrameType
 from typing import Any
 
-from django.core.management import ManagementUtility
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_lifespan_di import _internals
@@ -41,7 +40,7 @@ class Command(BaseCommand):
     ) -> None:
         prog = sys.argv[0] if sys.argv else "manage.py"
         argv = [prog, command_name, *command_args]
-        command = ManagementUtility(argv).fetch_command(command_name)  # exits if unknown
+        command = _internals.fetch_command(argv)  # exits if unknown, as manage.py does
         try:
             thread = start_process_lifespan()
         except StartupError as exc:

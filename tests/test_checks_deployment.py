@@ -1,16 +1,13 @@
-"""Bad configuration: each mistake gets a system check (or an error) that names the fix.
+"""The checks of the application a server or ``runserver`` runs (``checks/deployment.py``):
+one that runs no lifespan, or hides it behind a router that sends it none, is reported.
 
-The checks run through Django's check framework exactly as ``manage.py check`` runs them; one
-test runs the real command in a subprocess.
+The checks run through Django's check framework exactly as ``manage.py check`` runs them.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,16 +15,12 @@ from channels.routing import ProtocolTypeRouter
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application as get_django_asgi_application
-from django.core.checks import CheckMessage, run_checks
 from django.core.checks.registry import registry
-from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from django_lifespan_di.asgi import get_asgi_application
-from django_lifespan_di.middleware import MIDDLEWARE_PATH
 from django_lifespan_di.testing import with_lifespan_state
 from tests.project.asgi import application as lifespan_application
-from tests.support.server import ROOT
+from tests.support.checks import full_text, our_messages
 
 
 class HeaderMiddleware:
@@ -94,186 +87,6 @@ nested_channels_without_lifespan = HeaderMiddleware(
     ProtocolTypeRouter({"http": HeaderMiddleware(lifespan_application)})
 )
 late_bound_router = router_from_a_factory()
-
-
-def our_messages() -> dict[str, CheckMessage]:
-    """This package's check messages, by id, as ``manage.py check`` would report them."""
-    return {
-        message.id: message
-        for message in run_checks()
-        if message.id and message.id.startswith("django_lifespan_di.")
-    }
-
-
-def full_text(message: CheckMessage) -> str:
-    return f"{message.msg} {message.hint or ''}"
-
-
-@pytest.fixture
-def no_lifespan_setting() -> Iterator[None]:
-    with override_settings():
-        del settings.LIFESPAN_DI
-        yield
-
-
-@pytest.mark.usefixtures("no_lifespan_setting")
-def test_missing_setting_warns_that_nothing_starts() -> None:
-    warning = our_messages()["django_lifespan_di.W201"]
-    assert "settings.LIFESPAN_DI is not set" in warning.msg
-    assert '"CONTAINERS": ["myproject.containers.Container"]' in full_text(warning)
-
-
-@override_settings(LIFESPAN_DI={"STARTUP_TIMEOUT": 5})
-def test_setting_without_containers_warns_that_nothing_starts() -> None:
-    warning = our_messages()["django_lifespan_di.W201"]
-    assert 'settings.LIFESPAN_DI has no "CONTAINERS"' in warning.msg
-
-
-def test_valid_settings_report_nothing() -> None:
-    assert our_messages() == {}
-
-
-@pytest.mark.parametrize(
-    ("lifespan_di", "check_id", "names", "fix"),
-    [
-        (
-            {"CONTAINER": ["tests.project.containers.Container"]},
-            "django_lifespan_di.E001",
-            "'CONTAINER'",
-            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT'",
-        ),
-        (
-            {"CONTAINERS": "tests.project.containers.Container"},
-            "django_lifespan_di.E002",
-            "'tests.project.containers.Container'",
-            "must be a list of dotted paths",
-        ),
-        (
-            {"CONTAINERS": ["tests.project.containers.Container"], "SHUTDOWN_TIMEOUT": "30"},
-            "django_lifespan_di.E003",
-            'LIFESPAN_DI["SHUTDOWN_TIMEOUT"]',
-            "must be a number of seconds > 0",
-        ),
-        (
-            {"CONTAINERS": ["tests.project.containres.Container"]},
-            "django_lifespan_di.E004",
-            "'tests.project.containres.Container' cannot be imported",
-            "Give the full dotted path of a DeclarativeContainer subclass",
-        ),
-        (
-            {"CONTAINERS": ["tests.project.containers.Tracked"]},
-            "django_lifespan_di.E005",
-            "'tests.project.containers.Tracked' is <class 'tests.project.containers.Tracked'>",
-            "Point it at the container class",
-        ),
-    ],
-    ids=[
-        "mistyped-key",
-        "containers-not-a-list",
-        "timeout-not-a-number",
-        "no-import",
-        "not-a-container",
-    ],
-)
-def test_bad_setting_is_an_error_naming_it_and_the_fix(
-    lifespan_di: dict[str, object], check_id: str, names: str, fix: str
-) -> None:
-    with override_settings(LIFESPAN_DI=lifespan_di):
-        messages = our_messages()
-    assert list(messages) == [check_id]
-    assert names in full_text(messages[check_id])
-    assert fix in full_text(messages[check_id])
-
-
-@pytest.fixture
-def project_with_a_missing_dependency(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """A project whose containers module exists but imports a package that is not installed."""
-    package = tmp_path / "newcomerproject"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "containers.py").write_text(
-        "import lifespan_di_uninstalled_client\n"
-        "from dependency_injector import containers\n\n\n"
-        "class Container(containers.DeclarativeContainer):\n"
-        "    pass\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "newcomerproject.containers.Container"
-    for name in [name for name in sys.modules if name.startswith("newcomerproject")]:
-        del sys.modules[name]
-
-
-def test_a_container_module_missing_a_dependency_says_what_failed_to_import(
-    project_with_a_missing_dependency: str,
-) -> None:
-    with override_settings(LIFESPAN_DI={"CONTAINERS": [project_with_a_missing_dependency]}):
-        messages = our_messages()
-    assert list(messages) == ["django_lifespan_di.E004"]
-    text = full_text(messages["django_lifespan_di.E004"])
-    assert (
-        "importing 'newcomerproject.containers' failed: "
-        "No module named 'lifespan_di_uninstalled_client'; install it"
-    ) in text
-    # The path is right: the hint about dotted paths would point the wrong way.
-    assert "Give the full dotted path" not in text
-
-
-def test_a_container_module_that_raises_says_what_failed(
-    project_with_a_missing_dependency: str, tmp_path: Path
-) -> None:
-    (tmp_path / "newcomerproject" / "containers.py").write_text("Container = undefined_name\n")
-    with override_settings(LIFESPAN_DI={"CONTAINERS": [project_with_a_missing_dependency]}):
-        messages = our_messages()
-    text = full_text(messages["django_lifespan_di.E004"])
-    assert (
-        "importing 'newcomerproject.containers' failed: NameError: name 'undefined_name' is "
-        "not defined. Fix 'newcomerproject.containers'"
-    ) in text
-    assert "Give the full dotted path" not in text
-
-
-@pytest.mark.parametrize(
-    ("path", "names"),
-    [
-        ("tests.project.containers.Contianer", "module 'tests.project.containers' defines no"),
-        ("tests.projcet.containers.Container", "No module named 'tests.projcet'"),
-        ("Container", "it is not a dotted path"),
-    ],
-    ids=["no-such-attribute", "no-such-package", "not-dotted"],
-)
-def test_a_wrong_container_path_gets_the_dotted_path_hint(path: str, names: str) -> None:
-    with override_settings(LIFESPAN_DI={"CONTAINERS": [path]}):
-        messages = our_messages()
-    assert list(messages) == ["django_lifespan_di.E004"]
-    assert names in full_text(messages["django_lifespan_di.E004"])
-    assert "Give the full dotted path" in full_text(messages["django_lifespan_di.E004"])
-
-
-@override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"])
-def test_missing_middleware_warns() -> None:
-    warning = our_messages()["django_lifespan_di.W001"]
-    assert f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE" in full_text(warning)
-
-
-@override_settings(
-    MIDDLEWARE=[
-        "django.middleware.security.SecurityMiddleware",
-        "myproject.middleware.TenantMiddleware",
-        MIDDLEWARE_PATH,
-    ]
-)
-def test_middleware_after_one_that_may_need_it_warns() -> None:
-    warning = our_messages()["django_lifespan_di.W202"]
-    assert warning.msg.startswith("myproject.middleware.TenantMiddleware come(s) before")
-    assert "SecurityMiddleware" not in warning.msg  # Django's own never read request.state
-    assert f"Move {MIDDLEWARE_PATH!r} above them" in full_text(warning)
-
-
-@override_settings(MIDDLEWARE=["django.middleware.security.SecurityMiddleware", MIDDLEWARE_PATH])
-def test_middleware_after_django_middleware_only_is_fine() -> None:
-    assert our_messages() == {}
 
 
 @pytest.fixture
@@ -356,7 +169,7 @@ def test_this_runserver_listed_above_staticfiles_passes() -> None:
 def test_daphnes_runserver_serving_an_asgi_application_without_the_lifespan_warns_w203() -> None:
     with override_settings(
         INSTALLED_APPS=apps_listed_first("django_lifespan_di", "daphne"),
-        ASGI_APPLICATION="tests.test_checks.django_application",
+        ASGI_APPLICATION="tests.test_checks_deployment.django_application",
     ):
         messages = our_messages()
     # E201 judges asgi.py for every server; W203 says that runserver will serve it.
@@ -364,7 +177,7 @@ def test_daphnes_runserver_serving_an_asgi_application_without_the_lifespan_warn
     warning = messages["django_lifespan_di.W203"]
     assert warning.msg.startswith(
         "manage.py runserver (daphne's) serves settings.ASGI_APPLICATION "
-        "'tests.test_checks.django_application'"
+        "'tests.test_checks_deployment.django_application'"
     )
 
 
@@ -414,26 +227,17 @@ def test_a_project_without_asgi_application_or_asgi_py_is_not_checked(
         assert our_messages() == {}
 
 
-def test_app_missing_from_installed_apps_is_refused_when_the_server_loads_asgi() -> None:
-    apps_without = [app for app in settings.INSTALLED_APPS if app != "django_lifespan_di"]
-    with (
-        override_settings(INSTALLED_APPS=apps_without),
-        pytest.raises(ImproperlyConfigured, match='Add "django_lifespan_di" to INSTALLED_APPS'),
-    ):
-        get_asgi_application()
-
-
 @pytest.mark.parametrize(
     ("asgi_application", "check_id", "fix"),
     [
         (
-            "tests.test_checks.django_application",
+            "tests.test_checks_deployment.django_application",
             "django_lifespan_di.E201",
             "replace django.core.asgi.get_asgi_application with "
             "django_lifespan_di.asgi.get_asgi_application",
         ),
         (
-            "tests.test_checks.wrapped_django_application",
+            "tests.test_checks_deployment.wrapped_django_application",
             "django_lifespan_di.E201",
             "replace django.core.asgi.get_asgi_application",
         ),
@@ -443,13 +247,13 @@ def test_app_missing_from_installed_apps_is_refused_when_the_server_loads_asgi()
             "Set settings.ASGI_APPLICATION to the dotted path",
         ),
         (
-            "tests.test_checks.unknown_application",
+            "tests.test_checks_deployment.unknown_application",
             "django_lifespan_di.W204",
             "make sure lifespan scopes reach it",
         ),
         (
             # Followed to itself and to the unknown application, each looked into once.
-            "tests.test_checks.rewriting_router",
+            "tests.test_checks_deployment.rewriting_router",
             "django_lifespan_di.W204",
             "make sure lifespan scopes reach it",
         ),
@@ -470,12 +274,12 @@ def test_asgi_application_without_the_lifespan_is_reported(
     "asgi_application",
     [
         "tests.project.asgi.application",
-        "tests.test_checks.wrapped_lifespan_application",
-        "tests.test_checks.static_files_lifespan_application",
+        "tests.test_checks_deployment.wrapped_lifespan_application",
+        "tests.test_checks_deployment.static_files_lifespan_application",
         "tests.project.channels_asgi.application",
-        "tests.test_checks.channels_with_state",
-        "tests.test_checks.routing_function",
-        "tests.test_checks.late_bound_router",
+        "tests.test_checks_deployment.channels_with_state",
+        "tests.test_checks_deployment.routing_function",
+        "tests.test_checks_deployment.late_bound_router",
     ],
 )
 def test_lifespan_application_plain_or_wrapped_passes(asgi_application: str) -> None:
@@ -498,11 +302,11 @@ E203_FIX = (
             "'http' to a LifespanApplication",
         ),
         (
-            "tests.test_checks.nested_channels_without_lifespan",
+            "tests.test_checks_deployment.nested_channels_without_lifespan",
             'is a ProtocolTypeRouter whose mapping has no "lifespan" entry',
         ),
         (
-            "tests.test_checks.channels_lifespan_elsewhere",
+            "tests.test_checks_deployment.channels_lifespan_elsewhere",
             'is a ProtocolTypeRouter that routes "lifespan" to function, which runs no lifespan',
         ),
     ],
@@ -518,59 +322,3 @@ def test_a_channels_router_that_sends_no_lifespan_is_an_error(
     assert error.msg.startswith(f"The ASGI application {asgi_application!r} {problem}")
     assert error.hint is not None
     assert error.hint.startswith(E203_FIX)
-
-
-def test_manage_py_check_fails_with_the_id_and_the_fix() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "check"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "LIFESPAN_DI_TEST_CONTAINERS": "tests.project.containres.Container",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 1, result.stderr
-    assert "(django_lifespan_di.E004)" in result.stderr
-    assert "'tests.project.containres.Container' cannot be imported" in result.stderr
-
-
-def test_a_malformed_setting_is_reported_once() -> None:
-    with override_settings(LIFESPAN_DI=["myproject.containers.Container"]):
-        ids = [message.id for message in run_checks() if message.id == "django_lifespan_di.E001"]
-    assert ids == ["django_lifespan_di.E001"]
-
-
-@pytest.mark.parametrize(
-    ("container", "expected"),
-    [
-        (
-            "CycleContainer",
-            [
-                (
-                    "django_lifespan_di.E107",
-                    "CycleContainer.first -> CycleContainer.service -> CycleContainer.first",
-                )
-            ],
-        ),
-        # Which branch it selects depends on configuration set before startup: not judged here.
-        ("SelectorContainer", []),
-    ],
-)
-def test_a_provider_graph_that_cannot_start_is_an_error_unless_settings_decide_it(
-    container: str, expected: list[tuple[str, str]]
-) -> None:
-    with override_settings(
-        LIFESPAN_DI={"CONTAINERS": [f"tests.support.fault_containers.{container}"]}
-    ):
-        messages = run_checks(tags=["urls"])
-    # The errors about the graph name its providers (the views' E102s name the views).
-    found = [(m.id, m.obj) for m in messages if str(m.obj).startswith(f"{container}.")]
-    assert found == expected
-    if expected:
-        (error,) = (m for m in messages if m.id == "django_lifespan_di.E107")
-        assert error.msg.startswith("The providers form a cycle: CycleContainer.first -> ")
