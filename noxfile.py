@@ -20,7 +20,6 @@ import nox
 ROOT = Path(__file__).resolve().parent
 #: Python -> the Django series it runs (Django 6 needs Python 3.12 or newer).
 CELLS = {
-    "3.10": ("5.2",),
     "3.11": ("5.2",),
     "3.12": ("5.2", "6.0", "6.1"),
     "3.13": ("5.2", "6.0", "6.1"),
