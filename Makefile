@@ -65,7 +65,8 @@ demo: $(DEMO_VENV)/bin/.installed
 		$(DEMO_VENV)/bin/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000
 
 # Python 3.11-3.13 x Django 5.2 / 6.0 / 6.1 (noxfile.py), each cell from its lock
-# (requirements/py3XX-djangoNN.txt). Not part of `make test`; CI runs it after `make test`.
+# (requirements/py3XX-djangoNN.txt): the in-process tests in every cell, the e2e tests in the
+# oldest and newest cells only. Not part of `make test`; CI runs it after `make test`.
 # One cell: make test-matrix NOX_ARGS="-s \"tests(python='3.12', django='6.1')\""
 test-matrix: $(BIN)/.installed
 	$(BIN)/nox $(NOX_ARGS)
