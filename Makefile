@@ -13,7 +13,7 @@ export UV_NO_PROGRESS := 1
 .PHONY: test lint coverage docs demo bench test-matrix test-latest upgrade clean
 
 ifeq ($(wildcard $(LOCK)),)
-$(error $(PYTHON) is Python $(PYTAG), which has no lock ($(LOCK)); use Python 3.10 to 3.13, e.g. make PYTHON=python3.12)
+$(error $(PYTHON) is Python $(PYTAG), which has no lock ($(LOCK)); use Python 3.11 to 3.13, e.g. make PYTHON=python3.12)
 endif
 
 # A fresh environment whenever a lock changes, so nothing stale survives an upgrade.
@@ -64,8 +64,9 @@ demo: $(DEMO_VENV)/bin/.installed
 	PYTHONPATH=. DJANGO_SETTINGS_MODULE=demo.settings \
 		$(DEMO_VENV)/bin/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000
 
-# Python 3.10-3.13 x Django 5.2 / 6.0 / 6.1 (noxfile.py), each cell from its lock
-# (requirements/py3XX-djangoNN.txt). Not part of `make test`; CI runs it after `make test`.
+# Python 3.11-3.13 x Django 5.2 / 6.0 / 6.1 (noxfile.py), each cell from its lock
+# (requirements/py3XX-djangoNN.txt): the in-process tests in every cell, the e2e tests in the
+# oldest and newest cells only. Not part of `make test`; CI runs it after `make test`.
 # One cell: make test-matrix NOX_ARGS="-s \"tests(python='3.12', django='6.1')\""
 test-matrix: $(BIN)/.installed
 	$(BIN)/nox $(NOX_ARGS)

@@ -162,7 +162,7 @@ def container_name(instance: containers.Container) -> str:
     return instance.parent_name or type(instance).__name__
 
 
-# -- asyncio (checked against CPython 3.10-3.13) ------------------------------------------------
+# -- asyncio (checked against CPython 3.11-3.13) ------------------------------------------------
 
 
 #: The running event loop of this thread, or None, without raising: the form asyncio itself
@@ -176,7 +176,7 @@ def has_thread_id(loop: asyncio.AbstractEventLoop) -> bool:
 
     ``@inject``'s per-call path (``injection.py``, the one other read of it) checks that the
     loop of the objects it was given is the one running in the calling thread with
-    ``loop._thread_id == threading.get_ident()``: asyncio's loops (CPython 3.10-3.13) set it in
+    ``loop._thread_id == threading.get_ident()``: asyncio's loops (CPython 3.11-3.13) set it in
     ``run_forever()`` to the running thread's id, and to None once stopped. A plain attribute
     read: ``running_loop()`` costs a ``getpid()`` system call before 3.12 (about 170 ns here),
     ``loop.is_running()`` a method call. Loops without it (uvloop) get no per-call path: their

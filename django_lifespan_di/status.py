@@ -9,7 +9,7 @@ with a password): an error is reported by its exception type only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
 from django.http import HttpRequest, JsonResponse
@@ -56,7 +56,7 @@ class ResourceStatus:
             name=unit.name,
             kind=unit.kind,
             status=unit.status,
-            since=datetime.fromtimestamp(unit.since, tz=timezone.utc),
+            since=datetime.fromtimestamp(unit.since, tz=UTC),
             startup_ms=None if unit.startup_seconds is None else unit.startup_seconds * 1000,
             error=None if unit.error is None else type(unit.error).__name__,
         )

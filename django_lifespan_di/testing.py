@@ -183,7 +183,7 @@ class LifespanTestMixin:
     The state is available as ``self.lifespan_state`` during the test; Django's
     ``AsyncClient`` and ``@inject``-ed views see the live objects. Overrides made in
     ``setUp`` are in place before the lifespan starts: enter ``override_providers(...)`` there
-    and exit it with ``addCleanup`` (or ``self.enterContext(...)`` on Python 3.11+):
+    and exit it with ``addCleanup`` (or ``self.enterContext(...)``):
 
         class WeatherTests(LifespanTestMixin, SimpleTestCase):
             async def test_weather(self):

@@ -48,7 +48,8 @@ async def outcome(awaitable: Awaitable[Any]) -> BaseException | None:
 
 
 async def wait_uncancellable(
-    tasks: list[asyncio.Future[Any]], timeout: float | None
+    tasks: list[asyncio.Future[Any]],
+    timeout: float | None,  # noqa: ASYNC109  (the timeout of the asyncio.wait it wraps)
 ) -> tuple[set[asyncio.Future[Any]], set[asyncio.Future[Any]]]:
     """``asyncio.wait(tasks, timeout)`` that a cancellation of the caller does not cut short.
 

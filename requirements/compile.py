@@ -25,7 +25,6 @@ PYPROJECT = HERE.parent / "pyproject.toml"
 DJANGO = {"52": "django>=5.2,<5.3", "60": "django>=6.0,<6.1", "61": "django>=6.1,<6.2"}
 #: Django 6 needs Python 3.12 or newer.
 CELLS = {
-    "3.10": ("52",),
     "3.11": ("52",),
     "3.12": ("52", "60", "61"),
     "3.13": ("52", "60", "61"),
@@ -83,7 +82,7 @@ def main() -> None:
                 "test",
                 [DJANGO[django], *EXTRA.get(django, [])],
             )
-    compile_lock(HERE / "demo.txt", "3.10", "demo", [])
+    compile_lock(HERE / "demo.txt", "3.11", "demo", [])
 
 
 if __name__ == "__main__":

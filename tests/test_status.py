@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.test import AsyncClient
@@ -36,7 +36,7 @@ def with_manager() -> Iterator[None]:
 
 
 async def test_reports_every_resource_and_manager_as_ready(with_manager: None) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     async with django_lifespan_di.lifespan():
         statuses = resource_status()
     by_name = {s.name: s for s in statuses}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -71,8 +71,12 @@ def wsgi_get(path: str) -> tuple[str, bytes]:
     setup_testing_defaults(environ)
     status: list[str] = []
 
-    def start_response(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> None:
+    # The signature of wsgiref.types.StartResponse, which type checkers hold Django to on 3.11+.
+    def start_response(
+        line: str, headers: list[tuple[str, str]], exc_info: object = None, /
+    ) -> Callable[[bytes], object]:
         status.append(line)
+        return lambda data: None  # the WSGI write() callable, which Django never calls
 
     body: Iterable[bytes] = get_wsgi_application()(environ, start_response)
     return status[0], b"".join(body)

@@ -6,13 +6,16 @@ import asyncio
 import time
 from collections.abc import Callable
 
+#: How long a test waits for what it expects before it fails.
+WITHIN_SECONDS = 5.0
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Return once ``condition()`` is true; ``AssertionError`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Return once ``condition()`` is true; ``AssertionError`` after ``WITHIN_SECONDS``."""
+    deadline = time.monotonic() + WITHIN_SECONDS
     # Polled: what the tests wait for happens in other tasks and threads, which have no event
     # to set for a test.
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {condition}")
+            raise AssertionError(f"not within {WITHIN_SECONDS} s: {condition}")
         await asyncio.sleep(0.01)
