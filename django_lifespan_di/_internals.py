@@ -49,19 +49,34 @@ def marker_modifier(marker: Any) -> Modifier | None:
 
 
 def instantiate(
-    classes: Iterable[type[containers.DeclarativeContainer]],
-) -> dict[type[containers.DeclarativeContainer], containers.DynamicContainer]:
-    """One live instance of each container class, all copied with one deep-copy memo.
+    entries: Iterable[type[containers.DeclarativeContainer] | containers.Container],
+) -> dict[type[containers.DeclarativeContainer], containers.Container]:
+    """The live instance of each configured container, keyed by its class.
 
-    ``cls()`` copies a container's providers with a memo of its own, so a provider of container
-    ``A`` that container ``B`` references (``Factory(Repo, client=A.client)``) would become two
-    objects, two connection pools. This is ``DeclarativeContainer.__new__`` (containers.pyx,
+    An instance given (a project's module-level ``container = Container()``) is the live one
+    itself. A class gets a new instance, all copied with one deep-copy memo: ``cls()`` copies a
+    container's providers with a memo of its own, so a provider of container ``A`` that
+    container ``B`` references (``Factory(Repo, client=A.client)``) would become two objects,
+    two connection pools; and a reference to a given instance's class provider becomes the
+    instance's provider. This is ``DeclarativeContainer.__new__`` (containers.pyx,
     4.48.2-4.49.1) with a shared memo and without auto-wiring (wiring is process-global; this
     package injects without it).
     """
+    entries = list(entries)
     memo: dict[int, Any] = {}
-    instances = {}
-    for cls in classes:
+    for entry in entries:
+        if not isinstance(entry, type):
+            parent = typing.cast(Any, entry.declarative_parent)
+            memo[id(parent.__self__)] = entry.__self__
+            for name, provider in parent.providers.items():
+                if name in entry.providers:
+                    memo[id(provider)] = entry.providers[name]
+    instances: dict[type[containers.DeclarativeContainer], containers.Container] = {}
+    for entry in entries:
+        if not isinstance(entry, type):
+            instances[typing.cast(Any, entry.declarative_parent)] = entry
+            continue
+        cls = entry
         container = cls.instance_type()  # type: ignore[attr-defined]
         container.provider_type = cls.provider_type
         container.wiring_config = copy.deepcopy(cls.wiring_config)

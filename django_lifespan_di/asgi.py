@@ -130,5 +130,5 @@ def get_asgi_application() -> LifespanApplication:
     """
     django_app = get_django_asgi_application()
     require_installed()
-    conf.container_classes()
+    conf.configured_containers()
     return LifespanApplication(django_app)

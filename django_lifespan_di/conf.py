@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +16,9 @@ from django.conf import settings
 
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.naming import dotted_name
+
+#: A ``CONTAINERS`` entry: a ``DeclarativeContainer`` subclass, or an instance of one.
+ContainerEntry = type[containers.DeclarativeContainer] | containers.Container
 
 SETTING = "LIFESPAN_DI"
 DEFAULTS: Mapping[str, Any] = {
@@ -93,9 +98,23 @@ class Settings:
             )
         return float(value)
 
+    def configured_containers(self) -> tuple[ContainerEntry, ...]:
+        """Import every configured container, in the configured order: a class (the lifespan
+        makes its instance) or an instance (the lifespan runs that one).
+
+        A class of which a module-level instance exists is refused (E008): that instance
+        holds the project's configuration, wiring and overrides, and the lifespan would run a
+        copy without them.
+        """
+        entries = tuple(import_container(path) for path in self.CONTAINERS)
+        for path, entry in zip(self.CONTAINERS, entries, strict=True):
+            if isinstance(entry, type):
+                refuse_when_instantiated_elsewhere(path, entry)
+        return entries
+
     def container_classes(self) -> tuple[type[containers.DeclarativeContainer], ...]:
-        """Import every configured container class, in the configured order."""
-        return tuple(import_container(path) for path in self.CONTAINERS)
+        """The class of every configured container (an instance's declaring class)."""
+        return tuple(container_class(entry) for entry in self.configured_containers())
 
 
 def require_installed() -> None:
@@ -107,7 +126,7 @@ def require_installed() -> None:
         )
 
 
-def import_container(path: str) -> type[containers.DeclarativeContainer]:
+def import_container(path: str) -> ContainerEntry:
     """Import one ``CONTAINERS`` entry, with an error that names it when that fails.
 
     A wrong path gets the dotted-path hint; a module that exists but fails to import (a
@@ -155,14 +174,70 @@ def import_container(path: str) -> type[containers.DeclarativeContainer]:
             f"{wrong_path}",
             check_id="django_lifespan_di.E004",
         ) from exc
-    if not (isinstance(obj, type) and issubclass(obj, containers.DeclarativeContainer)):
+    if isinstance(obj, type) and issubclass(obj, containers.DeclarativeContainer):
+        return obj
+    if isinstance(obj, containers.DynamicContainer) and obj.declarative_parent is not None:
+        return obj  # an instance of a container class: the lifespan runs that very instance
+    if isinstance(obj, containers.DynamicContainer):
         raise ConfigurationError(
-            f"{where} is {shown(obj)}, not a subclass of "
-            f"dependency_injector.containers.DeclarativeContainer. Point it at the container "
-            f"class (not an instance or a module).",
+            f"{where} is a DynamicContainer built without a container class: the lifespan "
+            f"names and finds containers by their class. Declare a "
+            f"dependency_injector.containers.DeclarativeContainer subclass and name it (or an "
+            f"instance of it).",
             check_id="django_lifespan_di.E005",
         )
-    return obj
+    raise ConfigurationError(
+        f"{where} is {shown(obj)}, not a container. Point it at a subclass of "
+        f"dependency_injector.containers.DeclarativeContainer, or at the module-level instance "
+        f"of one that your project configures and wires (e.g. 'myproject.containers.container').",
+        check_id="django_lifespan_di.E005",
+    )
+
+
+def container_class(entry: ContainerEntry) -> type[containers.DeclarativeContainer]:
+    """The container class of a ``CONTAINERS`` entry (an instance's declaring class)."""
+    if isinstance(entry, type):
+        return entry
+    parent = entry.declarative_parent
+    assert parent is not None  # import_container refuses instances without one
+    return typing.cast(type[containers.DeclarativeContainer], parent)
+
+
+def module_level_instances(cls: type[containers.DeclarativeContainer]) -> list[str]:
+    """The dotted names of the module-level instances of ``cls`` in the modules loaded now.
+
+    dependency-injector's documented way is ``container = Container()`` at module level, with
+    configuration loaded into it and modules wired to it. Looked up by type, never by
+    ``isinstance()``, which would evaluate Django's lazy objects.
+    """
+    found = []
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, value in list(namespace.items()):
+            if (
+                issubclass(type(value), containers.DynamicContainer)
+                and value.declarative_parent is cls
+            ):
+                found.append(f"{module_name}.{name}")
+    return sorted(found)
+
+
+def refuse_when_instantiated_elsewhere(
+    path: str, cls: type[containers.DeclarativeContainer]
+) -> None:
+    """E008: ``path`` names a class whose module-level instance the project configures."""
+    instances = module_level_instances(cls)
+    if instances:
+        raise ConfigurationError(
+            f'settings.{SETTING}["CONTAINERS"] entry {path!r} names the class '
+            f"{dotted_name(cls)}, and {', '.join(instances)} is an instance of it: the "
+            f"lifespan would run a copy of its own, without the configuration, wiring and "
+            f"overrides given to that instance (and code wired to the instance would open "
+            f"resources nobody closes). Name the instance instead: {instances[0]!r}.",
+            check_id="django_lifespan_di.E008",
+        )
 
 
 def shown(value: object) -> str:

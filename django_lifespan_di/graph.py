@@ -71,6 +71,32 @@ def effective(provider: providers.Provider[Any]) -> providers.Provider[Any]:
     return provider
 
 
+def remove_override(
+    provider: providers.Provider[Any], replacement: providers.Provider[Any]
+) -> None:
+    """Remove ``replacement`` from ``provider``'s overrides, wherever it is in the stack.
+
+    The last one comes off alone, so a guard under it never leaves (a request
+    running meanwhile never reaches the unguarded provider, which would open a second copy of
+    the resource). dependency-injector can only drop the last override; dropping one in the
+    middle (blocks that end out of order) means resetting them all and putting the others back,
+    in order (the runtime's guards included).
+    """
+    stack = list(provider.overridden)
+    if stack and stack[-1] is replacement:
+        provider.reset_last_overriding()
+        return
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index] is replacement:
+            del stack[index]
+            break
+    else:
+        return
+    provider.reset_override()
+    for overriding in stack:
+        provider.override(overriding)
+
+
 @dataclass(eq=False, repr=False)  # a node's repr would be its whole subgraph
 class Node:
     """One provider of the graph (the effective one), with the name it is reported under."""

@@ -39,7 +39,7 @@ from typing import Any, Literal
 from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import conf
+from django_lifespan_di.conf import ContainerEntry, conf
 from django_lifespan_di.exceptions import (
     ConfigurationError,
     EventLoopError,
@@ -48,7 +48,15 @@ from django_lifespan_di.exceptions import (
     ShutdownError,
     StartupError,
 )
-from django_lifespan_di.graph import Graph, Guard, Node, RequestResource, effective, walk
+from django_lifespan_di.graph import (
+    Graph,
+    Guard,
+    Node,
+    RequestResource,
+    effective,
+    remove_override,
+    walk,
+)
 from django_lifespan_di.managers import LifespanManager, registered_managers
 from django_lifespan_di.naming import dotted_name
 from django_lifespan_di.opening import Closer, call_in_worker, open_declaration, value_of
@@ -272,6 +280,42 @@ def merge_state(contributions: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[
     return state
 
 
+# -- the containers a project holds ----------------------------------------------------------------
+
+#: The instances named in ``CONTAINERS`` that a run has guarded and not yet left: one run at a
+#: time may own an instance (its providers answer for that run only).
+_running_instances: dict[int, str] = {}
+NOT_RUNNING_HINT = (
+    "Start it first (the ASGI server, django_lifespan_di.wsgi, a LifespanThread, or in tests "
+    "the `lifespan` fixture or `async with django_lifespan_di.lifespan():`)."
+)
+
+
+def _providers_of(instance: containers.Container) -> list[providers.Provider[Any]]:
+    """Every provider of ``instance``, nested ones included."""
+    return list(typing.cast(Iterable[providers.Provider[Any]], instance.traverse()))
+
+
+def _take_over(instance: containers.Container) -> None:
+    """Take ``instance`` for a new run: refused while another run owns it; the guards an earlier
+    run left on it (and any run that never started) come off first."""
+    name = _internals.container_name(instance)
+    if id(instance) in _running_instances:
+        raise StartupError(
+            f"The container instance {name} is already run by another lifespan in this process "
+            f"({_running_instances[id(instance)]}): one instance can serve one lifespan at a "
+            f"time. Stop that one first, or name the container class in "
+            f'LIFESPAN_DI["CONTAINERS"] so each lifespan gets an instance of its own.',
+            culprit=name,
+        )
+    _running_instances[id(instance)] = f"pid {os.getpid()}"
+    overriding: providers.Provider[Any]
+    for provider in _providers_of(instance):
+        for overriding in list(provider.overridden):
+            if isinstance(overriding, Guard):
+                remove_override(provider, overriding)
+
+
 # -- one run -------------------------------------------------------------------------------------
 
 
@@ -280,7 +324,7 @@ class Runtime:
 
     def __init__(
         self,
-        container_classes: Iterable[type[containers.DeclarativeContainer]],
+        configured: Iterable[ContainerEntry],
         managers: Iterable[LifespanManager],
         *,
         startup_timeout: float,
@@ -288,8 +332,17 @@ class Runtime:
     ) -> None:
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
+        configured = list(configured)
+        #: The instances the project holds and named in ``CONTAINERS``: the live ones
+        #: themselves, guarded between runs too (``_leave_guarded``).
+        self._given = [entry for entry in configured if not isinstance(entry, type)]
+        for instance in self._given:
+            _take_over(instance)
+        self._given_providers = {
+            id(provider) for instance in self._given for provider in _providers_of(instance)
+        }
         #: The live container instance of each configured container class.
-        self.containers = _internals.instantiate(container_classes)
+        self.containers = _internals.instantiate(configured)
         graph = walk(self.containers.values())
         self.resources = self._resource_units(graph)
         #: Declared resources a test replaced with something that is no Resource (a fake
@@ -364,6 +417,22 @@ class Runtime:
             )
             for entry in node.entries:
                 entry.override(Guard(refuse_call, LifespanNotRunning, message))
+
+    def _leave_guarded(self) -> None:
+        """The run is over: the resources of a container the project holds refuse until the next
+        run, instead of dependency-injector opening a copy on first call that nobody closes."""
+        for unit in self.resources:
+            refusal = Guard(
+                refuse_call,
+                LifespanNotRunning,
+                f"{unit.name} belongs to the lifespan, which is not running: outside it the "
+                f"resource is refused, never opened lazily. {NOT_RUNNING_HINT}",
+            )
+            for entry in unit.entries:
+                if id(entry) in self._given_providers:
+                    entry.override(refusal)
+        for instance in self._given:
+            _running_instances.pop(id(instance), None)
 
     def hand_out(self, unit: ResourceUnit) -> Any:
         """The object ``unit`` opened, for whoever calls its provider; or why there is none."""
@@ -680,6 +749,7 @@ class Runtime:
         self._held.pop(key, None)
 
     def _deactivate(self) -> None:
+        self._leave_guarded()
         assert self.loop is not None
         # A loop has one runtime at most (``start`` refuses a second before activating); in a
         # forked child, none (the fork hook forgets them).
@@ -731,7 +801,7 @@ def _abandoned_call(name: str, runtime: Runtime) -> TimeoutError:
 def new_runtime() -> Runtime:
     """A runtime for the configured containers and registered managers (not started)."""
     return Runtime(
-        conf.container_classes(),
+        conf.configured_containers(),
         registered_managers(),
         startup_timeout=conf.STARTUP_TIMEOUT,
         shutdown_timeout=conf.SHUTDOWN_TIMEOUT,

@@ -18,6 +18,7 @@ from dependency_injector import providers
 from django_lifespan_di._internals import live_provider
 from django_lifespan_di.asgi import Receive, Scope, Send
 from django_lifespan_di.exceptions import InjectionError, LifespanError
+from django_lifespan_di.graph import remove_override
 from django_lifespan_di.naming import dotted_name, provider_name
 from django_lifespan_di.registry import current_runtime, runtime_or_none
 from django_lifespan_di.runtime import Runtime, lifespan
@@ -149,32 +150,6 @@ class override_providers:
     def _changed(self) -> None:
         if self._runtime is not None:
             self._runtime.forget_caches()
-
-
-def remove_override(
-    provider: providers.Provider[Any], replacement: providers.Provider[Any]
-) -> None:
-    """Remove ``replacement`` from ``provider``'s overrides, wherever it is in the stack.
-
-    The last one comes off alone, so the runtime's guard under it never leaves (a request
-    running meanwhile never reaches the unguarded provider, which would open a second copy of
-    the resource). dependency-injector can only drop the last override; dropping one in the
-    middle (blocks that end out of order) means resetting them all and putting the others back,
-    in order (the runtime's guards included).
-    """
-    stack = list(provider.overridden)
-    if stack and stack[-1] is replacement:
-        provider.reset_last_overriding()
-        return
-    for index in range(len(stack) - 1, -1, -1):
-        if stack[index] is replacement:
-            del stack[index]
-            break
-    else:
-        return
-    provider.reset_override()
-    for overriding in stack:
-        provider.override(overriding)
 
 
 class LifespanTestMixin:

@@ -55,5 +55,5 @@ def get_wsgi_application() -> LifespanWSGIApplication:
     """
     django_app = get_django_wsgi_application()
     require_installed()
-    conf.container_classes()
+    conf.configured_containers()
     return LifespanWSGIApplication(django_app)

@@ -84,7 +84,7 @@ def test_valid_settings_report_nothing() -> None:
             {"CONTAINERS": ["tests.project.containers.Tracked"]},
             "django_lifespan_di.E005",
             "'tests.project.containers.Tracked' is the class tests.project.containers.Tracked,",
-            "Point it at the container class",
+            "Point it at a subclass of dependency_injector.containers.DeclarativeContainer",
         ),
     ],
     ids=[
@@ -124,7 +124,7 @@ def test_an_entry_that_is_no_container_is_named_by_its_type_never_its_repr() -> 
     assert list(messages) == ["django_lifespan_di.E005"]
     assert messages["django_lifespan_di.E005"].msg.startswith(
         f'settings.LIFESPAN_DI["CONTAINERS"] entry {entry!r} is a '
-        f"tests.support.bad_settings.DatabaseSettings instance, not a subclass of"
+        f"tests.support.bad_settings.DatabaseSettings instance, not a container. Point it at"
     )
     assert PASSWORD not in full_text(messages["django_lifespan_di.E005"])
 

@@ -297,6 +297,7 @@ async def read_body(response: StreamingHttpResponse) -> bytes:
     return await sync_to_async(lambda: b"".join(response))()
 
 
+@pytest.mark.django_db  # closing a response sends request_finished, which closes connections
 async def test_a_streaming_body_closed_early_is_no_longer_in_flight() -> None:
     request = RequestFactory().get("/events/")
     middleware = LifespanStateMiddleware(sync_to_async(streaming_view(True)))

@@ -31,7 +31,7 @@ def check_injected_functions(
     parameters; E106/E107: providers that cannot be served (shared per-request objects, cycles).
     """
     try:
-        live = list(_internals.instantiate(conf.container_classes()).values())
+        live = list(_internals.instantiate(conf.configured_containers()).values())
     except Exception:  # a bad setting, or a container that cannot be instantiated here
         return []  # check_settings reports either (E001-E006)
     errors: list[CheckMessage] = []

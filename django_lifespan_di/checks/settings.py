@@ -10,7 +10,14 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import DEFAULTS, EXAMPLE, SETTING, conf, import_container
+from django_lifespan_di.conf import (
+    DEFAULTS,
+    EXAMPLE,
+    SETTING,
+    conf,
+    import_container,
+    refuse_when_instantiated_elsewhere,
+)
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
@@ -22,7 +29,8 @@ def check_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """E001-E005: ``LIFESPAN_DI`` is malformed, or a container it names does not import;
-    E006: a container cannot be instantiated here (the lifespan would fail to start)."""
+    E006: a container cannot be instantiated here (the lifespan would fail to start); E008: a
+    container class is named while the project holds a module-level instance of it."""
     errors: list[CheckMessage] = []
     for key in DEFAULTS:
         try:
@@ -36,6 +44,9 @@ def check_settings(
     for path in conf.CONTAINERS:
         try:
             cls = import_container(path)
+            if not isinstance(cls, type):
+                continue  # an instance the project made: nothing left to instantiate
+            refuse_when_instantiated_elsewhere(path, cls)
         except ConfigurationError as exc:
             errors.append(Error(str(exc), id=exc.check_id))
             continue

@@ -1,0 +1,84 @@
+"""Code written the dependency-injector way gets the lifespan's objects, or a loud error.
+
+A module-level container instance with configuration loaded into it, modules wired to it and
+dependency-injector's own ``@inject``: naming the instance in ``CONTAINERS`` runs that very
+instance; naming its class is refused (E008), since the lifespan would run a copy without the
+configuration and the wired code would open resources nobody closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from django_lifespan_di import (
+    ConfigurationError,
+    LifespanNotRunning,
+    StartupError,
+    get_container,
+    lifespan,
+    resolve,
+)
+from django_lifespan_di.runtime import new_runtime
+from tests.project import journal
+from tests.support import di_habits
+from tests.support.di_habits import CLASS, INSTANCE, HabitsContainer
+
+
+@pytest.fixture
+def instance_configured() -> Iterator[None]:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [INSTANCE]}):
+        yield
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_the_instance_named_is_the_live_container_with_its_configuration() -> None:
+    async with lifespan() as state:
+        client = state["client"]
+        assert client.dependencies["timeout"] == 5  # the configuration loaded into it
+        assert get_container(HabitsContainer) is di_habits.container
+        assert resolve(HabitsContainer.client) is client
+        assert await di_habits.wired_view() is client  # wired with dependency-injector
+        service = await di_habits.wired_service()
+        assert service == {"client": client, "greeting": "hello"}
+        assert di_habits.container.client() is client
+    assert journal.EVENTS.count("open client") == 1
+    assert journal.EVENTS.count("close client") == 1
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_outside_a_run_the_instance_refuses_instead_of_opening_a_copy() -> None:
+    async with lifespan():
+        pass
+    with pytest.raises(
+        LifespanNotRunning, match=r"HabitsContainer\.client belongs to the lifespan"
+    ):
+        await di_habits.wired_view()
+    async with lifespan() as state:  # the next run takes the instance over again
+        assert await di_habits.wired_view() is state["client"]
+    assert journal.EVENTS.count("open client") == 2  # once per run, never lazily between
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_one_instance_serves_one_lifespan_at_a_time() -> None:
+    async with lifespan():
+        with pytest.raises(StartupError, match="is already run by another lifespan"):
+            new_runtime()
+
+
+def test_naming_the_class_of_a_configured_instance_is_refused_with_the_fix() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [CLASS]}):
+        messages = [m for m in run_checks() if m.id == "django_lifespan_di.E008"]
+        with pytest.raises(ConfigurationError, match=f"Name the instance instead: '{INSTANCE}'"):
+            new_runtime()
+    [message] = messages
+    assert f"and {INSTANCE} is an instance of it" in message.msg
+
+
+def test_the_check_accepts_the_instance() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [INSTANCE]}):
+        ours = [m for m in run_checks() if m.id and m.id.startswith("django_lifespan_di.E00")]
+    assert ours == []
