@@ -72,7 +72,11 @@ class LifespanState(dict[str, Any]):
 
 
 class MissingLifespanState(LifespanState):
-    """``request.state`` when no lifespan is running: empty, and every lookup says why."""
+    """``request.state`` when no lifespan is running: empty, and every lookup says why.
+
+    ``state[key]`` raises ``LifespanNotRunning``; ``state.get(key, default)`` returns the
+    default. Either logs, once per process, that the lifespan did not run.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -81,6 +85,12 @@ class MissingLifespanState(LifespanState):
     def __missing__(self, key: str) -> Any:
         warn_not_running_once(self.reason)
         raise LifespanNotRunning(f"request.state[{key!r}]: {self.reason}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # A view that asks for a resource, with a fallback of its own: it asked, so say why
+        # nothing is there.
+        warn_not_running_once(self.reason)
+        return default
 
 
 class LifespanHttpRequest(HttpRequest):

@@ -248,12 +248,17 @@ def _in_lifespan_thread(test: Callable[..., T]) -> Callable[..., T]:
 
 @contextlib.contextmanager
 def lifespan_thread() -> Iterator[LifespanThread]:
-    """A ``LifespanThread`` for the block, whose loop the calling thread lends its async code.
+    """A running ``LifespanThread`` for the block, to whose loop the calling thread hands its
+    async code; what a sync test runs in (the ``lifespan_thread`` fixture, ``LifespanTestMixin``).
+
+        with lifespan_thread() as thread:
+            response = Client().get("/forecast/prague/")  # an async view, on thread.loop
 
     Django's sync ``Client`` runs an async view with ``async_to_sync`` in the calling thread:
-    routed to the thread's loop, the view runs where the objects belong, and thread-sensitive
+    handed to the thread's loop, the view runs where the objects belong, and thread-sensitive
     ``sync_to_async`` work (Django's async ORM) comes back to the calling thread, inside a test's
     transaction. An async Django task run by the immediate backend is served the same way.
+    Raises [``StartupError``][django_lifespan_di.StartupError] if the lifespan fails to start.
     """
     with LifespanThread() as thread, routing_async_to_sync(thread.loop):
         yield thread

@@ -106,6 +106,10 @@ def page(live_server):
 
 async def test_live_server_through_a_fixture(page, lifespan):
     raise AssertionError("the test ran")
+
+
+async def test_lifespan_session(lifespan_session, live_server):
+    raise AssertionError("the test ran")
 """
 
 
@@ -123,7 +127,7 @@ def test_live_server_with_a_lifespan_on_the_tests_loop_is_refused_at_set_up(
     pytester.makepyfile(test_inner=ASYNC_TESTS_WITH_LOOP_FIXTURES)
     inner_session(pytester)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rE")
-    result.assert_outcomes(errors=3)  # at set-up: no test body ran, no request was sent
+    result.assert_outcomes(errors=4)  # at set-up: no test body ran, no request was sent
     result.stdout.no_fnmatch_line("*the test ran*")
     # Each names the fixture its test asked for, in the order the tests ran.
     result.stdout.fnmatch_lines(
@@ -131,7 +135,7 @@ def test_live_server_with_a_lifespan_on_the_tests_loop_is_refused_at_set_up(
             f"*pytest-django's `live_server` serves each request in a thread of its own, and "
             f"the `{fixture}` fixture runs the lifespan on the test's event loop*Use the "
             f"`lifespan_thread` fixture instead of `{fixture}`*"
-            for fixture in ("lifespan", "lifespan_client", "lifespan")
+            for fixture in ("lifespan", "lifespan_client", "lifespan", "lifespan_session")
         ]
     )
 

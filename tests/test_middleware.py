@@ -24,7 +24,12 @@ from django_lifespan_di import (
     registry,
 )
 from django_lifespan_di import middleware as middleware_module
-from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware, request_state
+from django_lifespan_di.middleware import (
+    MIDDLEWARE_PATH,
+    LifespanStateMiddleware,
+    MissingLifespanState,
+    request_state,
+)
 from django_lifespan_di.registry import NOT_RUNNING_CAUSES, current_runtime
 from tests.project import journal
 
@@ -171,6 +176,17 @@ def test_a_wsgi_request_without_a_lifespan_names_wsgi(
     # Both kinds of test are told their fix: pytest's fixture and unittest's mixin.
     assert "`lifespan_thread` fixture" in warnings[0]
     assert "django_lifespan_di.testing.LifespanTestMixin" in warnings[0]
+
+
+def test_without_a_lifespan_a_get_with_a_default_returns_it_and_warns_once(
+    warned_not_running: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = MissingLifespanState("the reason")
+    assert state.get("http_client") is None
+    assert state.get("http_client", "fallback") == "fallback"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].endswith("Cause: the reason")
 
 
 @engine_urls

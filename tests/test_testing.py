@@ -277,6 +277,28 @@ def test_each_sync_test_method_gets_its_own_lifespan_started_and_shut_down() -> 
     assert runtime.runs_by_loop == {}
 
 
+def test_plain_unittest_cases_run_their_tests_in_the_lifespan_too() -> None:
+    seen: dict[str, bool] = {}
+
+    class SyncCase(LifespanTestMixin, unittest.TestCase):
+        def test_sync(self) -> None:
+            seen["sync"] = resolve(Container.http_client) is self.lifespan_state["http_client"]
+
+    class AsyncCase(LifespanTestMixin, unittest.IsolatedAsyncioTestCase):
+        async def test_async(self) -> None:
+            response = await AsyncClient().get("/inject/async-class/")
+            seen["async"] = response.json()["client"]["id"] == id(
+                self.lifespan_state["http_client"]
+            )
+
+    result = unittest.TestResult()
+    for case in (SyncCase, AsyncCase):
+        unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    assert (result.errors, result.failures, result.testsRun) == ([], [], 2)
+    assert seen == {"sync": True, "async": True}
+    assert journal.EVENTS.count("close http_client") == 2
+
+
 # -- overrides that always restore, in any order ---------------------------------------------
 
 
