@@ -37,7 +37,7 @@ from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import EventLoopError, InjectionError, LifespanNotRunning
 from django_lifespan_di.graph import Guard, RequestResource, effective
 from django_lifespan_di.naming import dotted_name, provider_name
-from django_lifespan_di.registry import current_runtime
+from django_lifespan_di.registry import current_runtime, warn_not_running_once
 from django_lifespan_di.runtime import (
     RUN_CACHES,
     ResourceUnit,
@@ -319,6 +319,7 @@ def _prepare(
     except LifespanNotRunning as exc:
         if spec.names <= kwargs.keys():
             return None, None, args, kwargs  # a unit test passed every one itself
+        warn_not_running_once(str(exc))
         raise type(exc)(
             f"{spec.name} needs {', '.join(sorted(spec.names - kwargs.keys()))} from the "
             f"lifespan. {exc}"
@@ -629,7 +630,8 @@ def _block_on_loop(
         raise EventLoopError(
             f"{describe} needs the lifespan's event loop, which is not running: the lifespan "
             f"was started on a loop that is idle now (a sync test using the async `lifespan` "
-            f"fixture?). In sync tests use the `lifespan_thread` fixture; elsewhere run the "
+            f"fixture?). In sync tests use the `lifespan_thread` fixture (pytest) or "
+            f"LifespanTestMixin (unittest, manage.py test); elsewhere run the "
             f"lifespan in a django_lifespan_di.LifespanThread."
         )
     with _internals.routing_async_to_sync(loop):

@@ -8,7 +8,6 @@ lifespan it is empty and every lookup says why (``MissingLifespanState``); witho
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
-from django_lifespan_di.registry import current_runtime
+from django_lifespan_di.registry import current_runtime, warn_not_running_once
 from django_lifespan_di.runtime import Runtime, register_call_frame
 from django_lifespan_di.thread import runs_in_lifespan_thread
 
@@ -33,10 +32,10 @@ WSGI_REASON = (
     "Client) and no lifespan runs in this process. In wsgi.py use "
     "django_lifespan_di.wsgi.get_wsgi_application(), which runs it in each serving process; in "
     "tests, use the `lifespan_thread` fixture with the sync Client and live_server, or send the "
-    "request with Django's AsyncClient inside the `lifespan` fixture (`lifespan_client`)."
+    "request with Django's AsyncClient inside the `lifespan` fixture (`lifespan_client`); with "
+    "unittest or manage.py test, add django_lifespan_di.testing.LifespanTestMixin to the test "
+    "case's bases."
 )
-
-logger = logging.getLogger("django_lifespan_di")
 
 
 class LifespanState(dict[str, Any]):
@@ -73,14 +72,25 @@ class LifespanState(dict[str, Any]):
 
 
 class MissingLifespanState(LifespanState):
-    """``request.state`` when no lifespan is running: empty, and every lookup says why."""
+    """``request.state`` when no lifespan is running: empty, and every lookup says why.
+
+    ``state[key]`` raises ``LifespanNotRunning``; ``state.get(key, default)`` returns the
+    default. Either logs, once per process, that the lifespan did not run.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
 
     def __missing__(self, key: str) -> Any:
+        warn_not_running_once(self.reason)
         raise LifespanNotRunning(f"request.state[{key!r}]: {self.reason}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # A view that asks for a resource, with a fallback of its own: it asked, so say why
+        # nothing is there.
+        warn_not_running_once(self.reason)
+        return default
 
 
 class LifespanHttpRequest(HttpRequest):
@@ -97,24 +107,6 @@ class LifespanHttpRequest(HttpRequest):
     state: LifespanState
 
 
-# The first request without a lifespan is where a server that runs none (uvicorn --lifespan
-# off, a wsgi.py built with Django's own handler) shows itself; later requests only repeat it.
-_warned_not_running = False
-
-
-def warn_not_running_once(reason: str) -> None:
-    """Log, once per process, that requests are served without the lifespan, and why."""
-    global _warned_not_running
-    if _warned_not_running:
-        return
-    _warned_not_running = True
-    logger.warning(
-        "The lifespan did not run: no resource was started and request.state is empty, so "
-        "every use of a resource raises LifespanNotRunning. Cause: %s",
-        reason,
-    )
-
-
 def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
     """The ``request.state`` for one request (a shallow copy of the state), and its runtime."""
     try:
@@ -122,7 +114,6 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
         runtime.check_may_begin("request.state")
     except LifespanNotRunning as exc:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
-        warn_not_running_once(reason)
         return MissingLifespanState(reason), None
     return LifespanState(runtime), runtime
 

@@ -6,8 +6,10 @@
 - ``lifespan_module`` / ``lifespan_session``: one lifespan for a whole module or test session
   (startup paid once), on the module's or session's event loop; per-test overrides still end
   with each test.
-- ``lifespan_thread``: the lifespan in a ``LifespanThread``, for sync tests: Django's sync
-  ``Client``, pytest-django's ``live_server``.
+- ``lifespan_thread``: the lifespan in a ``LifespanThread``, for sync tests (Django's sync
+  ``Client``) and for pytest-django's ``live_server``, whose request threads share its loop.
+  ``live_server`` with one of the fixtures above is refused before the test starts: their loop
+  is the test's, and the server's threads cannot run async views on it.
 
 They need pytest-django (settings) and pytest-asyncio (async fixtures), configured so that the
 tests and fixtures share one event loop (``asyncio_mode = "auto"`` or ``@pytest.mark.asyncio``
@@ -56,6 +58,28 @@ SYNC_TEST = (
     "test `async def`."
 )
 
+#: The fixtures that run the lifespan on the test's (module's, session's) event loop.
+LOOP_FIXTURES = ("lifespan", "lifespan_client", "lifespan_module", "lifespan_session")
+LIVE_SERVER = (
+    "pytest-django's `live_server` serves each request in a thread of its own, and the "
+    "`{fixture}` fixture runs the lifespan on the test's event loop, which is busy running the "
+    "test and is never lent to those threads: every async view would get EventLoopError. Use "
+    "the `lifespan_thread` fixture instead of `{fixture}` (sync or async tests): it runs the "
+    "lifespan on a loop of its own, which the server's threads share."
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Refuse ``live_server`` with a lifespan on the test's loop before any fixture starts."""
+    names: list[str] = getattr(item, "fixturenames", [])
+    if "live_server" in names:
+        # The closure lists what the test asked for before what that needs (lifespan_client
+        # before lifespan): the message names the fixture the test's author wrote.
+        for fixture in names:
+            if fixture in LOOP_FIXTURES:
+                pytest.fail(LIVE_SERVER.format(fixture=fixture), pytrace=False)
+
 
 @pytest.fixture
 def lifespan_thread() -> Iterator[LifespanThread]:
@@ -64,12 +88,9 @@ def lifespan_thread() -> Iterator[LifespanThread]:
     For Django's sync ``Client`` and pytest-django's ``live_server``: sync and async views get
     the live objects (async views run on the thread's loop), and ``thread.state`` is the state.
     """
-    from django_lifespan_di import _internals
-    from django_lifespan_di.thread import LifespanThread
+    from django_lifespan_di.testing import lifespan_thread as running
 
-    # The test's own thread serves the lifespan's loop too, as a WSGI request thread does:
-    # async_to_sync in the test (an async Django task run by the immediate backend) runs there.
-    with LifespanThread() as thread, _internals.routing_async_to_sync(thread.loop):
+    with running() as thread:
         yield thread
 
 

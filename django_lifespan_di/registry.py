@@ -9,6 +9,7 @@ thread serves (a sync view's server loop, a WSGI or worker thread bound to a
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import typing
 from typing import TypeVar
@@ -26,9 +27,14 @@ NOT_RUNNING_CAUSES = (
     "django_lifespan_di.wsgi.get_wsgi_application()); asgi.py does not use "
     "django_lifespan_di.asgi.get_asgi_application(); a worker or command "
     "that runs no lifespan (see django_lifespan_di.celery.setup_lifespan and `manage.py "
-    "with_lifespan`); or, in tests, the code does not run inside the `lifespan` fixture or "
-    "`async with django_lifespan_di.lifespan():`."
+    "with_lifespan`); or, in tests, the code does not run inside a lifespan: use the pytest "
+    "fixture `lifespan` (async tests) or `lifespan_thread` (sync tests, live_server); with "
+    "unittest or manage.py test, add django_lifespan_di.testing.LifespanTestMixin to the test "
+    "case's bases (each test method then runs in one; setUpClass and setUpTestData do not); "
+    "elsewhere `async with django_lifespan_di.lifespan():`."
 )
+logger = logging.getLogger("django_lifespan_di")
+
 #: The body of the 503 answered by a server process whose lifespan failed to start.
 UNAVAILABLE = (
     b"503 Service Unavailable: the lifespan of this server process failed to start (the "
@@ -60,6 +66,26 @@ def runtime_or_none() -> Runtime | None:
         return current_runtime()
     except LifespanNotRunning:
         return None
+
+
+# The first use of a resource without a lifespan is where a server that runs none (uvicorn
+# --lifespan off, a wsgi.py built with Django's own handler) or a test outside one shows itself;
+# later uses only repeat it. Requests that use no resource (a test suite's plain views) say
+# nothing: they asked nothing of the lifespan.
+_warned_not_running = False
+
+
+def warn_not_running_once(reason: str) -> None:
+    """Log, once per process, that something asked for the lifespan and none runs, and why."""
+    global _warned_not_running
+    if _warned_not_running:
+        return
+    _warned_not_running = True
+    logger.warning(
+        "The lifespan did not run: no resource was started and request.state is empty, so "
+        "every use of a resource raises LifespanNotRunning. Cause: %s",
+        reason,
+    )
 
 
 def _not_running(loop: asyncio.AbstractEventLoop | None) -> LifespanNotRunning:

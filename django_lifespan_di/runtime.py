@@ -96,7 +96,8 @@ OTHER_LOOP = (
     "The lifespan runs on another event loop than this code, and the objects it opened "
     "(connection pools, async clients) belong to that loop. From sync code, reach them with "
     "django_lifespan_di.run_in_lifespan_loop(); in tests, run the code in the loop of the "
-    "`lifespan` fixture (or use the `lifespan_thread` fixture for sync tests and live_server)."
+    "`lifespan` fixture (or use the `lifespan_thread` fixture for sync tests and live_server; "
+    "with unittest or manage.py test, LifespanTestMixin runs each test method in a lifespan)."
 )
 
 

@@ -7,23 +7,31 @@ runner, ``unittest`` and Django's ``TestCase`` included.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 from dependency_injector import providers
 
-from django_lifespan_di._internals import live_provider
+from django_lifespan_di._internals import live_provider, routing_async_to_sync
 from django_lifespan_di.asgi import Receive, Scope, Send
 from django_lifespan_di.exceptions import InjectionError, LifespanError
 from django_lifespan_di.graph import remove_override
 from django_lifespan_di.naming import dotted_name, provider_name
 from django_lifespan_di.registry import current_runtime, runtime_or_none
 from django_lifespan_di.runtime import Runtime, lifespan
+from django_lifespan_di.thread import LifespanThread
 
-__all__ = ["LifespanTestMixin", "lifespan", "override_providers", "with_lifespan_state"]
+__all__ = [
+    "LifespanTestMixin",
+    "lifespan",
+    "lifespan_thread",
+    "override_providers",
+    "with_lifespan_state",
+]
 
 T = TypeVar("T")
 #: An ASGI 3 application.
@@ -153,16 +161,29 @@ class override_providers:
 
 
 class LifespanTestMixin:
-    """Run each ``async def test_*`` method of a ``unittest``/Django test case in the lifespan.
+    """Run each ``test*`` method of a ``unittest``/Django test case inside the lifespan.
 
-    The state is available as ``self.lifespan_state`` during the test; Django's
-    ``AsyncClient`` and ``@inject``-ed views see the live objects. Overrides made in
-    ``setUp`` are in place before the lifespan starts: enter ``override_providers(...)`` there
-    and exit it with ``addCleanup`` (or ``self.enterContext(...)``):
+    For Django's test runner (``manage.py test``) and plain ``unittest``, what the pytest
+    fixtures are for pytest: every test method gets its own lifespan, started before the
+    method and shut down after it, and ``self.lifespan_state`` is its state during the test.
+
+    - An ``async def`` test runs in ``lifespan()`` on its own event loop: Django's
+      ``AsyncClient`` and ``@inject``-ed code in the test see the live objects.
+    - A sync test runs with a [``LifespanThread``][django_lifespan_di.LifespanThread] around it,
+      and the test's thread runs async views on that thread's loop: Django's sync ``Client``
+      serves sync and async views with the live objects, and so do the request threads of a
+      ``LiveServerTestCase``.
+
+    Overrides made in ``setUp`` are in place before the lifespan starts: enter
+    ``override_providers(...)`` there and exit it with ``addCleanup`` (or
+    ``self.enterContext(...)``). ``setUpClass`` and ``setUpTestData`` run outside any lifespan.
 
         class WeatherTests(LifespanTestMixin, SimpleTestCase):
             async def test_weather(self):
                 response = await self.async_client.get("/weather/prague/")
+
+            def test_weather_page(self):
+                response = self.client.get("/weather/prague/")
     """
 
     lifespan_state: dict[str, Any]
@@ -170,8 +191,12 @@ class LifespanTestMixin:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name, method in list(vars(cls).items()):
-            if name.startswith("test") and inspect.iscoroutinefunction(method):
+            if not name.startswith("test") or not inspect.isfunction(method):
+                continue
+            if inspect.iscoroutinefunction(method):
                 setattr(cls, name, _in_lifespan(method))
+            else:
+                setattr(cls, name, _in_lifespan_thread(method))
 
 
 def _in_lifespan(
@@ -184,6 +209,34 @@ def _in_lifespan(
             return await test(self, *args, **kwargs)
 
     return run
+
+
+def _in_lifespan_thread(test: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(test)
+    def run(self: LifespanTestMixin, *args: Any, **kwargs: Any) -> T:
+        with lifespan_thread() as thread:
+            self.lifespan_state = thread.state
+            return test(self, *args, **kwargs)
+
+    return run
+
+
+@contextlib.contextmanager
+def lifespan_thread() -> Iterator[LifespanThread]:
+    """A running ``LifespanThread`` for the block, to whose loop the calling thread hands its
+    async code; what a sync test runs in (the ``lifespan_thread`` fixture, ``LifespanTestMixin``).
+
+        with lifespan_thread() as thread:
+            response = Client().get("/forecast/prague/")  # an async view, on thread.loop
+
+    Django's sync ``Client`` runs an async view with ``async_to_sync`` in the calling thread:
+    handed to the thread's loop, the view runs where the objects belong, and thread-sensitive
+    ``sync_to_async`` work (Django's async ORM) comes back to the calling thread, inside a test's
+    transaction. An async Django task run by the immediate backend is served the same way.
+    Raises [``StartupError``][django_lifespan_di.StartupError] if the lifespan fails to start.
+    """
+    with LifespanThread() as thread, routing_async_to_sync(thread.loop):
+        yield thread
 
 
 class with_lifespan_state:

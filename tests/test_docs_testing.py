@@ -7,6 +7,10 @@ points the settings at the example project, as a user's own settings would.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from docs.examples.testing.test_forecast import (  # noqa: F401
@@ -46,7 +50,7 @@ def test_the_guide_tests_pass_as_written_with_the_documented_configuration(
 ) -> None:
     example_session(pytester, monkeypatch, documented_config())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*settings: docs.examples.testing.settings (from ini)*"])
 
 
@@ -57,8 +61,31 @@ def test_under_strict_mode_unmarked_async_tests_fail_as_the_guide_says(
     example_session(pytester, monkeypatch, config)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     # The four pytest tests are async and unmarked; the unittest ones run under the mixin.
-    result.assert_outcomes(passed=2, failed=4)
+    result.assert_outcomes(passed=4, failed=4)
     result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+
+
+def test_the_unittest_example_passes_under_djangos_own_test_runner() -> None:
+    """``manage.py test``, as a unittest user runs it: Django's runner, in a process of its own,
+    its settings from manage.py. Sync and async tests pass, and nothing is logged about a
+    lifespan that did not run."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT)  # the example's modules, docs.examples.testing
+    label = "docs.examples.testing.test_forecast_unittest"
+    finished = subprocess.run(
+        [sys.executable, str(EXAMPLE / "manage.py"), "test", label, "-v", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    for test in ("forecast", "the_lifespan_state", "forecast_page", "upstream_outage"):
+        assert f"test_{test} ({label}.ForecastTests.test_{test}) ... ok" in finished.stderr
+    assert "Ran 4 tests" in finished.stderr
+    assert "The lifespan did not run" not in finished.stderr + finished.stdout
 
 
 SESSION_EXAMPLE = EXAMPLE / "session"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing
 from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
-from django.test import AsyncClient, AsyncRequestFactory, override_settings
+from django.test import AsyncClient, AsyncRequestFactory, RequestFactory, override_settings
 from django.urls import resolve as resolve_url
 
 from django_lifespan_di import (
@@ -26,9 +27,11 @@ from django_lifespan_di import (
     Provider,
     inject,
     lifespan,
+    registry,
     resolve,
     run_in_lifespan_loop,
 )
+from django_lifespan_di.registry import NOT_RUNNING_CAUSES
 from tests.project import injected_views, journal
 from tests.project.containers import Container, Tracked
 from tests.support.engine import make_runtime
@@ -166,6 +169,38 @@ async def test_without_a_lifespan_the_error_names_the_view_and_the_causes() -> N
     assert "tests.project.injected_views.async_view needs cache, client, greeting" in message
     assert "django_lifespan_di.wsgi.get_wsgi_application()" in message
     assert "lifespan()" in message
+
+
+def test_without_a_lifespan_a_call_logs_the_warning_once_with_every_fix(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(registry, "_warned_not_running", False)  # once per process
+    for _ in range(2):
+        with pytest.raises(LifespanNotRunning, match="sync_view needs cache, client"):
+            injected_views.sync_view(RequestFactory().get("/"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "The lifespan did not run: no resource was started and request.state is empty, so "
+        "every use of a resource raises LifespanNotRunning. Cause: The lifespan is not running. "
+        + NOT_RUNNING_CAUSES
+    ]
+    # The fix for every kind of test: pytest's fixtures and, for unittest, the mixin.
+    assert "`lifespan_thread` (sync tests, live_server)" in NOT_RUNNING_CAUSES
+    assert "django_lifespan_di.testing.LifespanTestMixin" in NOT_RUNNING_CAUSES
+
+
+def test_a_call_that_passes_every_parameter_needs_no_lifespan_and_logs_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(registry, "_warned_not_running", False)
+
+    @inject
+    def greet(client: Tracked = Provide[Container.http_client]) -> str:
+        return f"hello from {client.name}"
+
+    # A unit test of the function itself, with its own fake: it asked nothing of the lifespan.
+    assert greet(client=Tracked("fake")) == "hello from fake"
+    assert caplog.records == []
 
 
 async def test_after_shutdown_nothing_closed_is_handed_out() -> None:

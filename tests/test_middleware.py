@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import AsyncClient, Client, RequestFactory, override_settings
@@ -21,9 +21,15 @@ from django_lifespan_di import (
     ShutdownError,
     StateKeyError,
     lifespan,
+    registry,
 )
 from django_lifespan_di import middleware as middleware_module
-from django_lifespan_di.middleware import MIDDLEWARE_PATH, LifespanStateMiddleware, request_state
+from django_lifespan_di.middleware import (
+    MIDDLEWARE_PATH,
+    LifespanStateMiddleware,
+    MissingLifespanState,
+    request_state,
+)
 from django_lifespan_di.registry import NOT_RUNNING_CAUSES, current_runtime
 from tests.project import journal
 
@@ -35,7 +41,7 @@ engine_urls = override_settings(ROOT_URLCONF="tests.support.engine_urls")
 @pytest.fixture
 def warned_not_running(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget whether this process has already warned that no lifespan runs."""
-    monkeypatch.setattr(middleware_module, "_warned_not_running", False)
+    monkeypatch.setattr(registry, "_warned_not_running", False)
 
 
 # -- with the lifespan running ----------------------------------------------------------------
@@ -167,6 +173,31 @@ def test_a_wsgi_request_without_a_lifespan_names_wsgi(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert warnings[0].endswith(f"Cause: {middleware_module.WSGI_REASON}")
+    # Both kinds of test are told their fix: pytest's fixture and unittest's mixin.
+    assert "`lifespan_thread` fixture" in warnings[0]
+    assert "django_lifespan_di.testing.LifespanTestMixin" in warnings[0]
+
+
+def test_without_a_lifespan_a_get_with_a_default_returns_it_and_warns_once(
+    warned_not_running: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = MissingLifespanState("the reason")
+    assert state.get("http_client") is None
+    assert state.get("http_client", "fallback") == "fallback"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].endswith("Cause: the reason")
+
+
+@engine_urls
+def test_without_a_lifespan_requests_that_use_no_resource_log_nothing(
+    warned_not_running: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A test suite's plain views, through both test clients, with the app installed: nothing
+    # asked for the lifespan, so nothing is said about it.
+    assert Client().get("/scratch/").json() == {"had_scratch": False, "ids": {}}
+    assert async_to_sync(AsyncClient().get)("/scratch/").json()["ids"] == {}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 # -- the middleware itself --------------------------------------------------------------------

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import sys
 import threading
+import unittest
 from typing import Any
 
 import pytest
 from dependency_injector import providers
-from django.test import AsyncClient, Client, SimpleTestCase, override_settings
+from django.contrib.auth.models import User
+from django.test import AsyncClient, Client, SimpleTestCase, TestCase, override_settings
 
 from django_lifespan_di import (
     LifespanError,
@@ -21,6 +23,7 @@ from django_lifespan_di import (
     get_container,
     inject,
     resolve,
+    runtime,
 )
 from django_lifespan_di.pytest_plugin import Override
 from django_lifespan_di.testing import LifespanTestMixin, lifespan, override_providers
@@ -200,8 +203,11 @@ async def test_the_whole_configuration_can_be_overridden_and_is_restored() -> No
 def test_sync_client_without_a_lifespan_explains_itself_every_time() -> None:
     client = Client(raise_request_exception=True)
     for _ in range(2):  # the second request must not get a closed client either
-        with pytest.raises(LifespanNotRunning, match="async_view needs"):
+        with pytest.raises(LifespanNotRunning, match="async_view needs") as caught:
             client.get("/inject/async/bob/")
+        # Every kind of test is told what to use: pytest's fixtures and unittest's mixin.
+        assert "`lifespan_thread` (sync tests, live_server)" in str(caught.value)
+        assert "django_lifespan_di.testing.LifespanTestMixin" in str(caught.value)
 
 
 class MixinTests(LifespanTestMixin, SimpleTestCase):
@@ -220,6 +226,77 @@ class MixinOverrideTests(LifespanTestMixin, SimpleTestCase):
 
     async def test_overrides_from_setup_are_in_place_at_startup(self) -> None:
         assert self.lifespan_state["http_client"] is self.fake
+
+
+class MixinSyncTests(LifespanTestMixin, SimpleTestCase):
+    """Sync test methods run with a LifespanThread around them: Django's sync Client serves
+    sync and async views with its objects."""
+
+    def test_the_sync_client_gets_the_live_objects_in_every_kind_of_view(self) -> None:
+        live = self.lifespan_state["http_client"]
+        for path in ("/inject/sync/", "/inject/async/client/", "/inject/async-class/"):
+            response = self.client.get(path)
+            assert response.status_code == 200, (path, response.content)
+            assert response.json()["client"]["id"] == id(live), path
+        assert self.client.get("/state/").json()["client_id"] == id(live)
+        assert self.client.get("/inject/sync/").json()["ping"] == "pong from http_client"
+
+    def test_an_override_from_the_tests_thread_reaches_the_next_request(self) -> None:
+        fake = Tracked("fake")
+        with override_providers(Container.http_client, fake):
+            assert self.client.get("/inject/async/client/").json()["client"]["id"] == id(fake)
+        live = self.lifespan_state["http_client"]
+        assert self.client.get("/inject/async/client/").json()["client"]["id"] == id(live)
+
+
+class MixinSyncDatabaseTests(LifespanTestMixin, TestCase):
+    def test_an_async_views_orm_work_runs_in_the_tests_transaction(self) -> None:
+        # The async view runs on the lifespan's loop; its async ORM call comes back to the
+        # test's thread, whose connection holds the test's transaction (and this new user).
+        User.objects.create(username="in-the-transaction")
+        response = self.client.get("/inject/async-orm/")
+        assert response.json()["users"] == 1
+        assert response.json()["client"]["id"] == id(self.lifespan_state["http_client"])
+
+
+def test_each_sync_test_method_gets_its_own_lifespan_started_and_shut_down() -> None:
+    class OneLifespanPerTest(LifespanTestMixin, SimpleTestCase):
+        def test_one(self) -> None:
+            assert journal.EVENTS.count("open http_client") == 1
+            assert journal.EVENTS.count("close http_client") == 0
+
+        def test_two(self) -> None:
+            assert journal.EVENTS.count("close http_client") == 1
+            assert journal.EVENTS.count("open http_client") == 2
+
+    # Run as Django's test runner runs them: unittest's own machinery, in order.
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(OneLifespanPerTest).run(result)
+    assert (result.errors, result.failures, result.testsRun) == ([], [], 2)
+    assert journal.EVENTS.count("close http_client") == 2
+    assert runtime.runs_by_loop == {}
+
+
+def test_plain_unittest_cases_run_their_tests_in_the_lifespan_too() -> None:
+    seen: dict[str, bool] = {}
+
+    class SyncCase(LifespanTestMixin, unittest.TestCase):
+        def test_sync(self) -> None:
+            seen["sync"] = resolve(Container.http_client) is self.lifespan_state["http_client"]
+
+    class AsyncCase(LifespanTestMixin, unittest.IsolatedAsyncioTestCase):
+        async def test_async(self) -> None:
+            response = await AsyncClient().get("/inject/async-class/")
+            seen["async"] = response.json()["client"]["id"] == id(
+                self.lifespan_state["http_client"]
+            )
+
+    result = unittest.TestResult()
+    for case in (SyncCase, AsyncCase):
+        unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    assert (result.errors, result.failures, result.testsRun) == ([], [], 2)
+    assert seen == {"sync": True, "async": True}
+    assert journal.EVENTS.count("close http_client") == 2
 
 
 # -- overrides that always restore, in any order ---------------------------------------------

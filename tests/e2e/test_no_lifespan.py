@@ -1,10 +1,10 @@
-"""No lifespan: a warning at startup, a clear error at first use, nothing opened.
+"""No lifespan: a warning and a clear error at first use, nothing opened.
 
 ``manage.py runserver`` serving a ``wsgi.py`` built with Django's own
 ``get_wsgi_application()``, a bare request through Django's WSGI handler and ``uvicorn
---lifespan off`` never start the resources. The package must say so (a warning on the first
-request; runserver's system checks print W203 before it serves) and every use must raise
-``LifespanNotRunning`` naming the fix, without creating a resource behind the user's back.
+--lifespan off`` never start the resources. The package must say so (a warning at the first
+use of a resource; runserver's system checks print W203 before it serves) and every use must
+raise ``LifespanNotRunning`` naming the fix, without creating a resource behind the user's back.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import httpx
 import pytest
 from django.core.wsgi import get_wsgi_application
 
-from django_lifespan_di import middleware
+from django_lifespan_di import registry
 from tests.project import journal
 from tests.support.servers import NO_LIFESPAN_SERVERS, RUNSERVER_DJANGO_WSGI, ServerCase
 
@@ -90,7 +90,7 @@ def test_wsgi_request_warns_once_and_refuses_at_first_use(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The warning is once per process; another test in this process may have used it up.
-    monkeypatch.setattr(middleware, "_warned_not_running", False)
+    monkeypatch.setattr(registry, "_warned_not_running", False)
     with caplog.at_level(logging.WARNING, logger="django_lifespan_di"):
         status, body = wsgi_get("/first-use/")
         unserved, _ = wsgi_get("/state/")

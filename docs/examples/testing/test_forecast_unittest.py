@@ -1,4 +1,4 @@
-"""The forecast view, tested with unittest / Django's test cases."""
+"""The forecast view, tested with unittest / Django's test cases (``manage.py test``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.test import SimpleTestCase
 
 from django_lifespan_di.testing import LifespanTestMixin, override_providers
 from docs.examples.testing.containers import Container
-from docs.examples.testing.fakes import offline_weather_client
+from docs.examples.testing.fakes import UnreachableWeatherClient, offline_weather_client
 
 
 class ForecastTests(LifespanTestMixin, SimpleTestCase):
@@ -26,3 +26,15 @@ class ForecastTests(LifespanTestMixin, SimpleTestCase):
 
     async def test_the_lifespan_state(self) -> None:
         assert not self.lifespan_state["weather_client"].is_closed
+
+    def test_forecast_page(self) -> None:
+        # A sync test: the sync Client, the async view served on the lifespan's loop.
+        response = self.client.get("/forecast/prague/")
+        assert response.json() == {"city": "prague", "temperature": 21}
+
+    def test_upstream_outage(self) -> None:
+        # An override while the lifespan runs reaches the next request.
+        with override_providers(Container.weather_client, UnreachableWeatherClient()):
+            response = self.client.get("/forecast/prague/")
+        assert response.status_code == 502
+        assert self.client.get("/forecast/prague/").status_code == 200
