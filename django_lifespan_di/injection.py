@@ -199,6 +199,12 @@ class Served(typing.NamedTuple):
 def plan_marker(marker: Marker, runtime: Runtime, where: str) -> Served:
     """How ``marker`` is served in ``runtime``; ``InjectionError`` when it cannot be."""
     provider = resolve_marker(marker, runtime.containers.values(), where)
+    declared = _internals.marker_target(marker)
+    if isinstance(declared, providers.Provider) and declared is not provider:
+        # Read once: an override may end while the call is planned (a test's thread).
+        replacement = effective(declared)
+        if replacement is not declared and replacement is not effective(provider):
+            provider = _class_override(declared, replacement, where)
     reaches = _Reach(provider)
     if isinstance(marker, _internals.PROVIDER):
         # The live provider itself: calls go through the runtime's guards.
@@ -214,6 +220,23 @@ def plan_marker(marker: Marker, runtime: Runtime, where: str) -> Served:
     return Served(
         provider=provider, needs_scope=reaches.request_resource, needs_loop=reaches.awaitable
     )
+
+
+def _class_override(
+    declared: providers.Provider[Any], replacement: providers.Provider[Any], where: str
+) -> providers.Provider[Any]:
+    """``replacement``, put on a container class's provider with dependency-injector's own
+    ``override()`` after the live container was created (which dependency-injector never
+    carries over): it takes effect, as its author means it to, unless it is a resource the
+    lifespan would not open or close."""
+    if isinstance(replacement, providers.Resource) and not isinstance(replacement, Guard):
+        raise InjectionError(
+            f"{where}: {provider_name(declared)} is overridden (with dependency-injector's "
+            f"override()) by a Resource, which the lifespan would not open or close. Use "
+            f"django_lifespan_di.testing.override_providers(), which starts and stops a "
+            f"replacement Resource in its place."
+        )
+    return replacement
 
 
 class _Reach:
@@ -325,6 +348,8 @@ def _prepare(
             f"lifespan. {exc}"
         ) from None
     runtime.check_may_begin(spec.name)
+    if runtime in _planned_each_call:
+        return runtime, make_plan(spec, runtime), args, kwargs
     # Read first: a plan worked out while a test's override comes or goes is not kept.
     epoch = runtime.epoch
     plan = _plans.get(runtime, {}).get(spec)
@@ -356,6 +381,17 @@ _lock = threading.RLock()
 os.register_at_fork(
     before=_lock.acquire, after_in_parent=_lock.release, after_in_child=_lock.release
 )
+
+
+#: Runs whose calls are planned anew each time (the test kit's lifespans): dependency-injector's
+#: own ``override()``, which tells nobody, then takes effect at the next call, as its users
+#: expect in their tests.
+_planned_each_call: weakref.WeakSet[Runtime] = weakref.WeakSet()
+
+
+def plan_each_call(runtime: Runtime) -> None:
+    """Plan every ``@inject`` call of ``runtime`` anew (no per-call path): for test runs."""
+    _planned_each_call.add(runtime)
 
 
 def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:

@@ -101,7 +101,7 @@ if importlib.util.find_spec("pytest_asyncio") is not None:
     @pytest_asyncio.fixture
     async def lifespan(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, Any]]:
         """Run the lifespan (startup before the test, shutdown after it); yields the state."""
-        from django_lifespan_di.runtime import lifespan as run_lifespan
+        from django_lifespan_di.testing import lifespan as run_lifespan
 
         test = getattr(request.node, "obj", None)
         if test is not None and not inspect.iscoroutinefunction(test):
@@ -115,7 +115,7 @@ if importlib.util.find_spec("pytest_asyncio") is not None:
 
         The tests must run on that loop too (``@pytest.mark.asyncio(loop_scope="module")``).
         """
-        from django_lifespan_di.runtime import lifespan as run_lifespan
+        from django_lifespan_di.testing import lifespan as run_lifespan
 
         async with run_lifespan() as state:
             yield state
@@ -128,7 +128,7 @@ if importlib.util.find_spec("pytest_asyncio") is not None:
         ``asyncio_default_test_loop_scope = "session"`` and
         ``asyncio_default_fixture_loop_scope = "session"``.
         """
-        from django_lifespan_di.runtime import lifespan as run_lifespan
+        from django_lifespan_di.testing import lifespan as run_lifespan
 
         async with run_lifespan() as state:
             yield state

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -20,9 +20,11 @@ from django_lifespan_di._internals import live_provider, routing_async_to_sync
 from django_lifespan_di.asgi import Receive, Scope, Send
 from django_lifespan_di.exceptions import InjectionError, LifespanError
 from django_lifespan_di.graph import remove_override
+from django_lifespan_di.injection import plan_each_call
 from django_lifespan_di.naming import dotted_name, provider_name
 from django_lifespan_di.registry import current_runtime, runtime_or_none
-from django_lifespan_di.runtime import Runtime, lifespan
+from django_lifespan_di.runtime import Runtime, runs_by_loop
+from django_lifespan_di.runtime import lifespan as run_lifespan
 from django_lifespan_di.thread import LifespanThread
 
 __all__ = [
@@ -71,10 +73,18 @@ class override_providers:
             raise InjectionError(
                 f"override_providers() cannot override the configuration option "
                 f"{provider.get_name()!r}: dependency-injector cannot undo that. Override the "
-                f"whole configuration instead, e.g. override_providers(Container.config, "
-                f"{{...every value...}})."
+                f"configuration with the options to change instead, e.g. "
+                f"override_providers(Container.config, {{...}}): the options it does not name "
+                f"keep their values."
             )
         self.provider = provider
+        #: A configuration's values to merge onto its current ones (``__enter__``), so the
+        #: options the test does not name keep their values.
+        self._merge = (
+            replacement
+            if isinstance(provider, providers.Configuration) and isinstance(replacement, Mapping)
+            else None
+        )
         self.replacement: providers.Provider[Any] = (
             replacement
             if isinstance(replacement, providers.Provider)
@@ -93,6 +103,11 @@ class override_providers:
         self._entered = True
         self._runtime = runtime_or_none()
         self._targets = [self.provider, *self._live_counterparts()]
+        if self._merge is not None:
+            # The live configuration's values where a lifespan runs (a project's instance may
+            # hold what it loaded at import), else the class's.
+            current = self._targets[-1]()
+            self.replacement = providers.Object(merged(current or {}, self._merge))
         for target in self._targets:
             target.override(self.replacement)
         self._changed()
@@ -158,6 +173,30 @@ class override_providers:
     def _changed(self) -> None:
         if self._runtime is not None:
             self._runtime.forget_caches()
+
+
+@contextlib.asynccontextmanager
+async def lifespan() -> AsyncIterator[dict[str, Any]]:
+    """[``lifespan()``][django_lifespan_di.lifespan] for tests: the same run, in which every
+    ``@inject`` call is planned anew, so dependency-injector's own ``provider.override()`` (on
+    the live container, or on a container class after the lifespan started) takes effect at
+    the next call, as it does for code wired with dependency-injector. What the fixtures and
+    ``LifespanTestMixin`` run; ``override_providers`` works in any lifespan.
+    """
+    async with run_lifespan() as state:
+        plan_each_call(current_runtime())
+        yield state
+
+
+def merged(current: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` merged onto ``current``, nested mappings merged too."""
+    result = dict(current)
+    for key, value in given.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 class LifespanTestMixin:
@@ -236,6 +275,7 @@ def lifespan_thread() -> Iterator[LifespanThread]:
     Raises [``StartupError``][django_lifespan_di.StartupError] if the lifespan fails to start.
     """
     with LifespanThread() as thread, routing_async_to_sync(thread.loop):
+        plan_each_call(runs_by_loop[thread.loop])
         yield thread
 
 

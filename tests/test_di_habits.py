@@ -11,21 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from dependency_injector import providers
 from django.core.checks import run_checks
 from django.test import override_settings
 
 from django_lifespan_di import (
     ConfigurationError,
+    InjectionError,
     LifespanNotRunning,
+    Provide,
     StartupError,
     get_container,
+    inject,
     lifespan,
     resolve,
 )
 from django_lifespan_di.runtime import new_runtime
+from django_lifespan_di.testing import lifespan as kit_lifespan
 from tests.project import journal
+from tests.project.containers import Tracked
 from tests.support import di_habits
 from tests.support.di_habits import CLASS, INSTANCE, HabitsContainer
+from tests.support.engine_containers import open_async_generator
 
 
 @pytest.fixture
@@ -82,3 +89,34 @@ def test_the_check_accepts_the_instance() -> None:
     with override_settings(LIFESPAN_DI={"CONTAINERS": [INSTANCE]}):
         ours = [m for m in run_checks() if m.id and m.id.startswith("django_lifespan_di.E00")]
     assert ours == []
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_dependency_injectors_own_overrides_take_effect_in_the_test_kits_lifespan() -> None:
+    fake, other = Tracked("fake"), Tracked("other")
+    async with kit_lifespan() as state:
+        assert await di_habits.wired_view() is state["client"]
+        assert await habits_view() is state["client"]  # planned: published nowhere
+        with di_habits.container.client.override(fake):  # on the live instance
+            assert await di_habits.wired_view() is fake
+            assert await habits_view() is fake
+        with HabitsContainer.client.override(other):  # on the class, after the start
+            assert await habits_view() is other
+        assert await habits_view() is state["client"]
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_a_class_override_with_a_resource_is_refused_with_the_way_that_works() -> None:
+    copy = providers.Resource(open_async_generator, "copy")
+    async with kit_lifespan():
+        with (
+            HabitsContainer.client.override(copy),
+            pytest.raises(InjectionError, match=r"Use django_lifespan_di\.testing\.override"),
+        ):
+            await habits_view()
+    assert journal.EVENTS.count("open copy") == 0
+
+
+@inject
+async def habits_view(client: Tracked = Provide[HabitsContainer.client]) -> Tracked:
+    return client

@@ -187,9 +187,19 @@ async def test_an_override_reaches_the_one_live_container_that_has_the_provider(
 def test_override_providers_names_a_bad_argument() -> None:
     with pytest.raises(TypeError, match=r"overrides a provider \(e.g. Container.http_client\)"):
         override_providers("http_client", Tracked("fake"))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"option 'config.greeting'.*whole configuration"):
+    with pytest.raises(TypeError, match=r"option 'config.greeting'.*keep their values"):
         override_providers(Container.config.greeting, "hi")
     assert Container.config.greeting() != "hi"
+
+
+async def test_a_partial_configuration_override_keeps_the_options_it_does_not_name() -> None:
+    original = Container.config()
+    assert original["api_key"]  # an option the override below does not name
+    with override_providers(Container.config, {"greeting": "hi"}):
+        async with lifespan():
+            assert resolve(Container.config.greeting) == "hi"
+            assert resolve(Container.config.api_key) == original["api_key"]
+    assert Container.config() == original
 
 
 async def test_the_whole_configuration_can_be_overridden_and_is_restored() -> None:
