@@ -35,7 +35,7 @@ from typing import Any, Literal
 from dependency_injector import providers
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import conf
+from django_lifespan_di.conf import conf, import_container
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.graph import RequestResource
 from django_lifespan_di.naming import declared_name, dotted_name, provider_name
@@ -94,12 +94,15 @@ def register_ping(
     ``critical=False`` ping's failure is a warning: readiness stays 200 and says so. One ping
     per resource: registering another for the same provider replaces it.
     """
-    is_provider = isinstance(provider, providers.Provider)
-    name = declared_name(provider) if is_provider else None
+    # Typed for the caller; checked as anything, since AppConfig.ready() code is not always
+    # type-checked.
+    given: Any = provider
+    is_provider = isinstance(given, providers.Provider)
+    name = declared_name(given) if is_provider else None
     if (
         name is None
-        or not isinstance(provider, providers.Resource)
-        or isinstance(provider, RequestResource)
+        or not isinstance(given, providers.Resource)
+        or isinstance(given, RequestResource)
     ):
         raise ConfigurationError(
             f"register_ping() pings a shared providers.Resource declared on a container class "
@@ -111,11 +114,12 @@ def register_ping(
             f"register_ping({name}, ping) needs a callable that takes the live object, got "
             f"{dotted_name(ping)}."
         )
+    seconds: Any = timeout
     if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout <= 0
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+        or seconds <= 0
     ):
         raise ConfigurationError(
             f"register_ping({name}, ..., timeout=...) must be a finite number of seconds > 0, "
@@ -126,9 +130,7 @@ def register_ping(
             f"register_ping({name}, ..., critical=...) must be True or False, "
             f"not {dotted_name(critical)}."
         )
-    is_async = inspect.iscoroutinefunction(ping) or inspect.iscoroutinefunction(
-        getattr(type(ping), "__call__", None)
-    )
+    is_async = inspect.iscoroutinefunction(ping) or inspect.iscoroutinefunction(type(ping).__call__)
     _pings[id(provider)] = PingRegistration(
         provider, ping, float(timeout), critical, name, is_async
     )
@@ -213,8 +215,7 @@ class PingBook:
         return self.runtime.loop
 
     def _landed(self, unit: Unit, flight: asyncio.Task[None]) -> None:
-        if self.in_flight.get(unit) is flight:
-            del self.in_flight[unit]
+        del self.in_flight[unit]  # only this flight: ``fly`` starts none while it is there
 
 
 _books: weakref.WeakKeyDictionary[Runtime, PingBook] = weakref.WeakKeyDictionary()
@@ -378,14 +379,12 @@ async def readiness() -> Report:
         book.fly(pinged)
         for pinged in book.pinged
         if pinged.unit.status == "ready"
-        and (
-            (last := book.results.get(pinged.unit)) is None or now - last.ended_at > max_age
-        )
+        and ((last := book.results.get(pinged.unit)) is None or now - last.ended_at > max_age)
     ]
     if flights:
         # Not the flights themselves: a probe that goes away leaves them to the others.
         await asyncio.wait(flights)
-    critical = {pinged.unit: pinged.registration.critical for pinged in book.pinged}
+    critical: dict[Unit, bool] = {p.unit: p.registration.critical for p in book.pinged}
     checks = _checks(runtime, book.results, critical)
     failed = [c for c in checks if c.status == "fail"]
     warned = [c for c in checks if c.status == "warn"]
@@ -470,7 +469,14 @@ def liveness(runtime: Runtime | None) -> Report:
 def pinged_names() -> list[str]:
     """What the lifespan names each resource with a registered ping (``Container.db``), for
     those of the configured containers, in registration order."""
-    classes = conf.container_classes()
+    classes = []
+    for path in conf.CONTAINERS:
+        try:
+            classes.append(import_container(path))
+        except ConfigurationError:
+            # Called as urls.py is imported, which `manage.py check` does before it reports
+            # the entry (E004, E005): crashing here would hide that report behind a traceback.
+            continue
     return [
         f"{cls.__name__}.{key}"
         for registration in registered_pings()
