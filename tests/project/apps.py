@@ -10,12 +10,13 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         from tests.project.health_containers import (
-            PING_TIMEOUT,
+            SIDECAR_PING_TIMEOUT,
+            UPSTREAM_PING_TIMEOUT,
             HealthContainer,
             ping_sidecar,
             ping_upstream,
         )
 
         # Pings run only in a lifespan whose containers include HealthContainer.
-        register_ping(HealthContainer.upstream, ping_upstream, timeout=PING_TIMEOUT)
-        register_ping(HealthContainer.sidecar, ping_sidecar, timeout=PING_TIMEOUT)
+        register_ping(HealthContainer.upstream, ping_upstream, timeout=UPSTREAM_PING_TIMEOUT)
+        register_ping(HealthContainer.sidecar, ping_sidecar, timeout=SIDECAR_PING_TIMEOUT)

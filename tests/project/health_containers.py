@@ -15,8 +15,10 @@ from dependency_injector import containers, providers
 from tests.project.containers import Tracked, open_async
 from tests.project.journal import fault, record
 
-#: Each ping's timeout (``tests/project/apps.py`` registers them).
-PING_TIMEOUT = 0.5
+#: Each ping's timeout (``tests/project/apps.py`` registers them): the upstream's leaves room
+#: for a busy machine, the sidecar's is what a hanging ping is abandoned at.
+UPSTREAM_PING_TIMEOUT = 2.0
+SIDECAR_PING_TIMEOUT = 0.5
 #: How long a hanging ping (LIFESPAN_DI_TEST_HANG_PING=sidecar) blocks its worker thread.
 HANG_SECONDS = 5.0
 #: Where the upstream listens when no test says (the discard port: nothing answers there).
@@ -26,7 +28,7 @@ NO_UPSTREAM = "http://127.0.0.1:9"
 async def open_upstream_client(name: str) -> AsyncIterator[httpx.AsyncClient]:
     record(f"open {name}")
     url = os.environ.get("LIFESPAN_DI_TEST_UPSTREAM", NO_UPSTREAM)
-    async with httpx.AsyncClient(base_url=url, timeout=PING_TIMEOUT) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=UPSTREAM_PING_TIMEOUT) as client:
         yield client
     record(f"close {name}")
 
