@@ -10,7 +10,8 @@
 6. gunicorn sync workers: the package's WSGI application against Django's;
 7. sync code calling async code: ``run_in_lifespan_loop`` against ``async_to_sync``
    (``bench/bridge.py``); 8. Celery tasks through the shared client against a client per task;
-9. server memory after 1,000 and after 7,000 requests.
+9. server memory after 1,000 and after 7,000 requests; 10. the health probes: ``readyz`` from the
+   pings' cache, and ten slow pings at once (``bench/health.py``).
 
 The servers are pinned to core 0 and the load generator (``wrk`` when installed, else
 ``bench/loadgen.py``), the upstream and redis-server to core 1, with ``taskset`` when there is
@@ -307,6 +308,10 @@ def bench_startup(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.startup", "--runs", str(budget.startup_runs)], SERVER_CORE, **SETTINGS)
 
 
+def bench_health(budget: Budget) -> dict[str, Any]:
+    return run_json(["bench.health", "--runs", str(budget.startup_runs)], SERVER_CORE, **SETTINGS)
+
+
 def bench_suite(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.suite", "--rounds", str(budget.suite_rounds)])
 
@@ -465,6 +470,7 @@ RUNNERS = {
     "direct": bench_direct,
     "micro": bench_micro,
     "startup": bench_startup,
+    "health": bench_health,
     "suite": bench_suite,
     "pooling": bench_pooling,
     "wsgi": bench_wsgi,

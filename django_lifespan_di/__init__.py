@@ -15,6 +15,7 @@ from django_lifespan_di.exceptions import (
     StateKeyError,
 )
 from django_lifespan_di.graph import RequestResource
+from django_lifespan_di.health import register_ping
 from django_lifespan_di.injection import inject, resolve, run_in_lifespan_loop
 from django_lifespan_di.managers import LifespanManager, register_lifespan_manager
 from django_lifespan_di.middleware import LifespanHttpRequest
@@ -44,6 +45,7 @@ __all__ = [
     "lifespan",
     "readiness_view",
     "register_lifespan_manager",
+    "register_ping",
     "resolve",
     "resource_status",
     "run_in_lifespan_loop",

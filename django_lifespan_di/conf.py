@@ -25,6 +25,7 @@ DEFAULTS: Mapping[str, Any] = {
     "CONTAINERS": (),
     "STARTUP_TIMEOUT": 30.0,
     "SHUTDOWN_TIMEOUT": 30.0,
+    "PING_MAX_AGE": 5.0,
 }
 EXAMPLE = (
     'LIFESPAN_DI = {"CONTAINERS": ["myproject.containers.Container"], '
@@ -81,6 +82,11 @@ class Settings:
     @property
     def SHUTDOWN_TIMEOUT(self) -> float:
         return self._timeout("SHUTDOWN_TIMEOUT")
+
+    @property
+    def PING_MAX_AGE(self) -> float:
+        """How old a ping's result a health probe may answer from (``health/``)."""
+        return self._timeout("PING_MAX_AGE")
 
     def _timeout(self, key: str) -> float:
         value = self._raw.get(key, DEFAULTS[key])

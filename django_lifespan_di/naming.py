@@ -36,15 +36,24 @@ def provider_name(target: providers.Provider[Any] | str) -> str:
     """
     if isinstance(target, str):
         return repr(target)
-    for cls in _container_classes(containers.DeclarativeContainer):
-        for name, provider in cls.providers.items():
-            if provider is target:
-                return f"{cls.__module__}.{cls.__qualname__}.{name}"
+    declared = declared_name(target)
+    if declared is not None:
+        return declared
     if isinstance(target, (providers.Configuration, providers.ConfigurationOption)):
         return f"config option {target.get_name()!r}"
     provides = getattr(type(target), "provides", None) and getattr(target, "provides", None)
     what = f" of {dotted_name(provides)}" if callable(provides) else ""
     return f"an unnamed {type(target).__name__}{what}"
+
+
+def declared_name(target: providers.Provider[Any]) -> str | None:
+    """``myapp.containers.Container.http_client`` for an attribute of a container class, else
+    None."""
+    for cls in _container_classes(containers.DeclarativeContainer):
+        for name, provider in cls.providers.items():
+            if provider is target:
+                return f"{cls.__module__}.{cls.__qualname__}.{name}"
+    return None
 
 
 def _container_classes(base: type[Any]) -> Iterator[type[Any]]:

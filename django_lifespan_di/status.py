@@ -14,6 +14,7 @@ from typing import Literal, TypedDict
 
 from django.http import HttpRequest, JsonResponse
 
+from django_lifespan_di.health import readiness
 from django_lifespan_di.registry import current_runtime, runtime_or_none
 from django_lifespan_di.runtime import Status, Unit
 
@@ -92,27 +93,22 @@ async def readiness_view(request: HttpRequest) -> JsonResponse:
 
     Route it in ``urls.py``, e.g. ``path("ready/", readiness_view)``. The JSON body is
     ``{"ready": bool, "reason": str | None, "resources": [...]}`` (each resource as
-    [``ResourceStatus.as_dict()``][django_lifespan_di.ResourceStatus.as_dict] gives it); it is
-    503 with a reason when no lifespan is running (the server does not run the ASGI lifespan,
-    or it is shutting down).
+    [``ResourceStatus.as_dict()``][django_lifespan_di.ResourceStatus.as_dict] gives it). Its
+    answer is ``health/readyz/``'s (``django_lifespan_di.health``): 503 with a
+    reason when no lifespan is running (the server does not run the ASGI lifespan, or it has
+    shut down), while it starts or drains before shutdown, and while a critical resource's
+    last ping failed; a failed non-critical ping is the reason of a 200.
     """
+    report = await readiness()
     runtime = runtime_or_none()
-    if runtime is None:
-        return _readiness(False, "the lifespan is not running", [])
-    statuses = [ResourceStatus.of(unit) for unit in runtime.units]
-    not_ready = [s for s in statuses if not s.is_ready]
-    reason = None
-    if not_ready:
-        reason = "not ready: " + ", ".join(
-            f"{s.name} ({s.status}{f': {s.error}' if s.error else ''})" for s in not_ready
-        )
-    return _readiness(not not_ready, reason, statuses)
-
-
-def _readiness(ready: bool, reason: str | None, statuses: list[ResourceStatus]) -> JsonResponse:
+    statuses = [] if runtime is None else [ResourceStatus.of(unit) for unit in runtime.units]
     response = JsonResponse(
-        {"ready": ready, "reason": reason, "resources": [s.as_dict() for s in statuses]},
-        status=200 if ready else 503,
+        {
+            "ready": report.status != "fail",
+            "reason": report.output,
+            "resources": [s.as_dict() for s in statuses],
+        },
+        status=report.http_status,
     )
     # A probe must see the live answer, never a cached one.
     response["Cache-Control"] = "no-store"

@@ -21,6 +21,8 @@ _APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django_lifespan_di",
+    "health_check",
+    "django_lifespan_di.contrib.health_check",
     "tests.project",
 ]
 #: Apps listed first, in this order (e.g. "django.contrib.staticfiles", whose runserver then
@@ -59,6 +61,7 @@ LIFESPAN_DI = {
     ).split(","),
     "STARTUP_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_STARTUP_TIMEOUT", "10")),
     "SHUTDOWN_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_SHUTDOWN_TIMEOUT", "10")),
+    "PING_MAX_AGE": float(os.environ.get("LIFESPAN_DI_TEST_PING_MAX_AGE", "5")),
 }
 LOGGING = {
     "version": 1,

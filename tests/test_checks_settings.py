@@ -60,7 +60,7 @@ def test_valid_settings_report_nothing() -> None:
             {"CONTAINER": ["tests.project.containers.Container"]},
             "django_lifespan_di.E001",
             "'CONTAINER'",
-            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT'",
+            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT', 'PING_MAX_AGE'",
         ),
         (
             {"CONTAINERS": "tests.project.containers.Container"},
@@ -105,7 +105,7 @@ def test_bad_setting_is_an_error_naming_it_and_the_fix(
     assert fix in full_text(messages[check_id])
 
 
-@pytest.mark.parametrize("key", ["STARTUP_TIMEOUT", "SHUTDOWN_TIMEOUT"])
+@pytest.mark.parametrize("key", ["STARTUP_TIMEOUT", "SHUTDOWN_TIMEOUT", "PING_MAX_AGE"])
 @pytest.mark.parametrize("seconds", [math.nan, math.inf, -math.inf])
 def test_a_timeout_that_is_not_finite_is_an_error(key: str, seconds: float) -> None:
     # float(os.environ["..."]) gives nan or inf from a mistyped environment variable.

@@ -21,6 +21,7 @@ def test_defaults_apply_to_what_the_setting_leaves_out() -> None:
         assert conf.is_set
         assert DEFAULTS["STARTUP_TIMEOUT"] == conf.STARTUP_TIMEOUT
         assert DEFAULTS["SHUTDOWN_TIMEOUT"] == conf.SHUTDOWN_TIMEOUT
+        assert DEFAULTS["PING_MAX_AGE"] == conf.PING_MAX_AGE == 5.0
         assert conf.container_classes() == (Container,)
 
 
@@ -40,8 +41,9 @@ def test_every_read_goes_to_django_settings_so_overrides_work() -> None:
         ({"CONTAINERS": [Container]}, "CONTAINERS", "django_lifespan_di.E002"),
         ({"STARTUP_TIMEOUT": 0}, "STARTUP_TIMEOUT", "django_lifespan_di.E003"),
         ({"SHUTDOWN_TIMEOUT": True}, "SHUTDOWN_TIMEOUT", "django_lifespan_di.E003"),
+        ({"PING_MAX_AGE": -1}, "PING_MAX_AGE", "django_lifespan_di.E003"),
     ],
-    ids=["not-a-dict", "unknown-key", "a-string", "a-class", "zero", "a-bool"],
+    ids=["not-a-dict", "unknown-key", "a-string", "a-class", "zero", "a-bool", "negative-age"],
 )
 def test_a_bad_value_names_the_setting_and_its_check(value: Any, read: str, check_id: str) -> None:
     with override_settings(LIFESPAN_DI=value), pytest.raises(ConfigurationError) as caught:

@@ -24,7 +24,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "engine": ("opening", "graph", "scopes", "runtime", "registry"),
     "decorator": ("specs", "injection"),
     "hosts": ("asgi", "reactor", "thread", "wsgi", "celery", "management"),
-    "around": ("middleware", "status", "testing", "pytest_plugin", "checks", "apps", ""),
+    "around": (
+        "middleware",
+        "health",
+        "status",
+        "testing",
+        "pytest_plugin",
+        "checks",
+        "contrib",
+        "apps",
+        "",
+    ),
 }
 #: What hosts may import of the engine: its face, never its inner rooms.
 ENGINE_FACE = ("runtime", "registry")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ async def test_reports_every_resource_and_manager_as_ready(with_manager: None) -
     assert by_name["tests.test_status.greeter"].kind == "manager"
     for status in statuses:
         assert status.status == "ready"
+        assert status.is_ready
         assert status.error is None
         assert status.startup_ms is not None
         assert status.startup_ms >= 0
@@ -104,3 +106,22 @@ async def test_statuses_are_frozen_snapshots() -> None:
     assert snapshot["Container.http_client"].status == "ready"
     with pytest.raises(AttributeError):
         snapshot["Container.http_client"].status = "closed"  # type: ignore[misc]
+
+
+async def test_readiness_shares_readyz_answer_while_draining() -> None:
+    from tests.support.engine import make_runtime
+    from tests.support.pinged import PingedContainer
+
+    runtime = make_runtime(PingedContainer)
+    await runtime.start()
+    runtime.hold("request", "a request in flight")
+    stopping = asyncio.ensure_future(runtime.stop())
+    await asyncio.sleep(0.02)
+    legacy = await AsyncClient().get("/ready/")
+    readyz = await AsyncClient().get("/health/readyz/")
+    runtime.release("request")
+    await stopping
+    assert (legacy.status_code, readyz.status_code) == (503, 503)
+    assert legacy.json()["reason"] == readyz.json()["output"]
+    assert legacy.json()["reason"] == "the lifespan is shutting down (draining)"
+    assert {r["status"] for r in legacy.json()["resources"]} == {"ready"}

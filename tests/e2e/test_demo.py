@@ -53,8 +53,8 @@ def test_every_page_serves_and_sigint_closes_each_resource(tmp_path: Path) -> No
     # One shared client, seen the same through @inject and through request.state ...
     assert first["client_id"] == second["client_id"] == state["client_id"]
     assert visits["store_id"] == state["store_id"]
-    # ... whose pool carried both upstream calls on one TCP connection.
-    assert second["upstream"]["requests"] == 2
+    # ... whose pool carried both upstream calls, and /ready/'s ping, on one TCP connection.
+    assert second["upstream"]["requests"] == 3
     assert second["upstream"]["connections"] == 1
     assert first["upstream"]["quote"] != second["upstream"]["quote"]
     assert second["visits"] == 2

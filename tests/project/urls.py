@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
+from health_check.views import HealthCheckView
 
 from django_lifespan_di import readiness_view
+from django_lifespan_di.contrib.health_check.checks import lifespan_checks
 from tests.project import fault_views, injected_views, task_views, views
 
 urlpatterns = [
     path("state/", views.state_view),
     path("ready/", readiness_view),
+    path("health/", include("django_lifespan_di.health.urls")),
+    path("health-check/", HealthCheckView.as_view(checks=lifespan_checks()), name="health_check"),
     path("sync-state/", views.sync_state_view),
     path("orm/", views.orm_view),
     path("slow/", fault_views.slow_view),
