@@ -182,22 +182,9 @@ def container_name(instance: containers.Container) -> str:
 
 #: The running event loop of this thread, or None, without raising: the form asyncio itself
 #: uses (``get_running_loop()`` raises when there is none, which costs an exception on every
-#: call from sync code). Bound directly, no wrapper: it is on ``@inject``'s per-call path.
+#: call from sync code). Bound directly, no wrapper: it is ``@inject``'s per-call check, on
+#: asyncio's loops and uvloop's alike (uvloop's ``Loop`` has no ``_thread_id`` to compare).
 running_loop: Callable[[], asyncio.AbstractEventLoop | None] = asyncio._get_running_loop
-
-
-def has_thread_id(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether ``loop`` records the thread that runs it in ``_thread_id``.
-
-    ``@inject``'s per-call path (``injection.py``, the one other read of it) checks that the
-    loop of the objects it was given is the one running in the calling thread with
-    ``loop._thread_id == threading.get_ident()``: asyncio's loops (CPython 3.11-3.13) set it in
-    ``run_forever()`` to the running thread's id, and to None once stopped. A plain attribute
-    read: ``running_loop()`` costs a ``getpid()`` system call before 3.12 (about 170 ns here),
-    ``loop.is_running()`` a method call. Loops without it (uvloop) get no per-call path: their
-    calls take the full one.
-    """
-    return hasattr(loop, "_thread_id")
 
 
 def frames_in_flight(

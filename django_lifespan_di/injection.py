@@ -85,7 +85,7 @@ def inject(function: F) -> F:
         return function
     spec = InjectionSpec(function, parameters)
     injection_specs.add(spec)
-    first_position, names, get_ident = spec.first_position, spec.names, threading.get_ident
+    first_position, names, running_loop = spec.first_position, spec.names, _internals.running_loop
 
     if inspect.isasyncgenfunction(function):
 
@@ -113,7 +113,7 @@ def inject(function: F) -> F:
             # The frame's `runtime` is what shutdown looks for (register_call_frame), so nothing
             # here keeps count of calls.
             published = spec.published
-            if published is not None and published[0]._thread_id == get_ident():
+            if published is not None and running_loop() is published[0]:
                 runtime = published[2]  # noqa: F841  (IN_FLIGHT_LOCAL: Runtime.in_flight reads it)
                 if len(args) <= first_position:
                     if not kwargs:
@@ -396,13 +396,12 @@ def plan_each_call(runtime: Runtime) -> None:
 
 def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:
     """Let calls of ``spec``'s function on ``runtime``'s loop take the per-call path, which
-    checks only that the loop runs in the calling thread: ``values`` are ready objects, and the
+    checks only that the loop is the one running in the calling thread (asyncio's or uvloop's,
+    asked the way ``asyncio.get_running_loop()`` asks): ``values`` are ready objects, and the
     guards of the full path hold until the runtime says to forget them (``_forget``)."""
-    # The other branch is for loops without _thread_id (uvloop's), which the test
-    # environments do not install: calls on them always take the full path.
-    if runtime.loop is not None and _internals.has_thread_id(runtime.loop):  # pragma: no branch
-        spec.published = (runtime.loop, values, runtime)
-        _published.setdefault(runtime, set()).add(spec)
+    assert runtime.loop is not None  # a running run has its loop
+    spec.published = (runtime.loop, values, runtime)
+    _published.setdefault(runtime, set()).add(spec)
 
 
 def _forget(runtime: Runtime) -> None:

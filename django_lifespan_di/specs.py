@@ -3,6 +3,7 @@ signature callers see without them."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
 import typing
@@ -45,10 +46,9 @@ class InjectionSpec:
         self.visible = _visible_signature(function, self.names)
         #: ``(loop, values, runtime)``: the objects a running lifespan has ready for every
         #: call of this function on its loop (``injection.py`` publishes them). None: each call
-        #: takes the full path, which checks everything. The loop is one with ``_thread_id``
-        #: (``_internals.has_thread_id``), which mypy does not know of: hence ``Any``; the
-        #: runtime is only compared by identity: hence ``object``.
-        self.published: tuple[Any, dict[str, Any], object] | None = None
+        #: takes the full path, which checks everything. The runtime is only compared by
+        #: identity: hence ``object``.
+        self.published: tuple[asyncio.AbstractEventLoop, dict[str, Any], object] | None = None
 
     def as_keywords(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]

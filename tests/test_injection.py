@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
+import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import pytest
+import uvloop
 from asgiref.sync import sync_to_async
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Closing
@@ -23,6 +26,7 @@ from django_lifespan_di import (
     EventLoopError,
     InjectionError,
     LifespanNotRunning,
+    LifespanThread,
     Provide,
     Provider,
     inject,
@@ -32,12 +36,15 @@ from django_lifespan_di import (
     run_in_lifespan_loop,
 )
 from django_lifespan_di.registry import NOT_RUNNING_CAUSES
+from django_lifespan_di.testing import override_providers
 from tests.project import injected_views, journal
 from tests.project.containers import Container, Tracked
 from tests.support.engine import make_runtime
 from tests.support.engine_containers import open_async_generator
+from tests.support.fault_containers import CoreContainer
 from tests.support.project import INJECTED_URLS
 from tests.support.url_values import report_view
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -526,3 +533,87 @@ async def test_a_string_id_that_names_a_provider_in_two_containers_is_refused() 
         await runtime.stop()
     assert caught.value.check_id == "django_lifespan_di.E104"
     assert "(First, Second)" in str(caught.value)
+
+
+# -- the per-call path's guards hold on asyncio's loop and on uvloop's -------------------------
+
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+@inject
+async def loop_client(client: Tracked = Provide[CoreContainer.client]) -> Tracked:
+    return client
+
+
+def on_loop(factory: Callable[[], asyncio.AbstractEventLoop], main: Any) -> Any:
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main())
+
+
+@pytest.mark.parametrize("factory", LOOPS.values(), ids=LOOPS)
+def test_the_per_call_path_is_taken_on_either_loop(
+    factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    spec = loop_client.__lifespan_di_spec__  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        runtime = make_runtime(CoreContainer)
+        await runtime.start()
+        try:
+            first = await loop_client()  # plans and publishes
+            assert spec.published is not None
+            assert spec.published[0] is asyncio.get_running_loop()
+            assert await loop_client() is first  # the per-call path
+            with override_providers(CoreContainer.client, fake := Tracked("fake")):
+                assert spec.published is None  # an override sends calls back to the full path
+                assert await loop_client() is fake
+            assert await loop_client() is first
+        finally:
+            stopping = asyncio.ensure_future(runtime.stop())
+            await eventually(lambda: runtime.phase != "running")
+        assert spec.published is None  # shutting down: calls take the full path, which refuses
+        with pytest.raises(LifespanNotRunning):
+            await loop_client()
+        await stopping
+
+    on_loop(factory, main)
+
+
+@pytest.mark.parametrize("factory", LOOPS.values(), ids=LOOPS)
+def test_the_per_call_path_refuses_another_loop_on_either_loop(
+    factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    with LifespanThread() as thread:
+        # Published for the thread's loop, then called on a loop of another kind or the same.
+        asyncio.run_coroutine_threadsafe(configured_client(), thread.loop).result(5)
+        with pytest.raises(EventLoopError):
+            on_loop(factory, configured_client)
+
+
+@inject
+async def configured_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
+    return client
+
+
+@pytest.mark.parametrize("factory", LOOPS.values(), ids=LOOPS)
+def test_a_forked_child_gets_nothing_through_the_per_call_path_on_either_loop(
+    factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    async def main() -> int:
+        runtime = make_runtime(CoreContainer)
+        await runtime.start()
+        try:
+            await loop_client()  # published for this loop
+            pid = os.fork()
+            if pid == 0:  # the child: the same loop object, none of the parent's objects
+                signal.alarm(10)
+                try:
+                    loop_client().send(None)
+                except LifespanNotRunning:
+                    os._exit(0)
+                os._exit(1)  # pragma: no cover  (handed out: the failure this test catches)
+            return (await asyncio.to_thread(os.waitpid, pid, 0))[1]
+        finally:
+            await runtime.stop()
+
+    assert on_loop(factory, main) == 0

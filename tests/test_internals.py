@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 from asgiref.sync import async_to_sync, sync_to_async
 from celery import Celery
 from channels.auth import AuthMiddlewareStack
@@ -297,26 +298,17 @@ def test_asyncio_gives_the_running_loop_without_raising() -> None:
         loop.close()
 
 
-def test_asyncio_loops_record_the_thread_that_runs_them() -> None:
-    # @inject's per-call path compares loop._thread_id with threading.get_ident().
-    message = changed("CPython", "asyncio's loop._thread_id", "has_thread_id (and injection.py)")
-    loop = asyncio.new_event_loop()
+def test_the_running_loop_is_found_on_uvloops_loop_too() -> None:
+    # @inject's per-call path asks running_loop() whether the objects' loop runs in this thread.
+    message = changed("uvloop", "asyncio._get_running_loop under uvloop's Loop", "running_loop")
+    loop = uvloop.new_event_loop()
     try:
-        assert _internals.has_thread_id(loop), message
-        ran_in: list[tuple[int, object]] = []
 
-        async def thread_id() -> object:
-            return loop._thread_id  # type: ignore[attr-defined]
+        async def running() -> asyncio.AbstractEventLoop | None:
+            return _internals.running_loop()
 
-        def run() -> None:
-            ran_in.append((threading.get_ident(), loop.run_until_complete(thread_id())))
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        thread.join()
-        [(thread_ident, recorded)] = ran_in
-        assert recorded == thread_ident, message
-        assert loop._thread_id is None, message  # type: ignore[attr-defined]
+        assert loop.run_until_complete(running()) is loop, message
+        assert _internals.running_loop() is None, message  # not once it stopped
     finally:
         loop.close()
 

@@ -69,7 +69,18 @@ UVICORN_WORKERS = ServerCase(
     workers=2,
     sigterm_exit=0,
     startup_failed_exits=(0,),
-    notes="Exit 0 even after a failed startup (1 worker: 3), so check the log.",
+    notes="Exit 0 even after a failed startup (1 worker: 3), so check the log. Runs uvloop's "
+    "loop and httptools where installed (`uvicorn[standard]`), as tested.",
+)
+UVICORN_ASYNCIO = ServerCase(
+    "uvicorn --workers 2 --loop asyncio --http h11",
+    "uvicorn",
+    ("--workers", "2", "--loop", "asyncio", "--http", "h11"),
+    "uvicorn",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exits=(0,),
+    notes="asyncio's own loop and h11: what uvicorn runs without `[standard]`.",
 )
 GUNICORN = ServerCase(
     "gunicorn -k uvicorn.workers.UvicornWorker -w 2",
@@ -105,7 +116,7 @@ GRANIAN = ServerCase(
     notes="Empties the lifespan state before lifespan.shutdown; the package keeps its own "
     "references, so everything still closes.",
 )
-LIFESPAN_SERVERS = (UVICORN_WORKERS, GUNICORN, HYPERCORN, GRANIAN)
+LIFESPAN_SERVERS = (UVICORN_WORKERS, UVICORN_ASYNCIO, GUNICORN, HYPERCORN, GRANIAN)
 
 # Servers that send no ASGI lifespan, where the package runs it in each serving process
 # (tested in tests/e2e/test_wsgi.py, test_runserver.py and test_daphne.py).
