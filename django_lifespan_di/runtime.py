@@ -468,8 +468,12 @@ class Runtime:
                 f"{FORK_FIX}"
             )
         phase = self.phase
-        if phase not in ("running", "draining") and not (
-            phase == "starting" and _starting.get() is self
+        if (
+            phase not in ("running", "draining")
+            and not (phase == "starting" and _starting.get() is self)
+            # The lifespan's own tasks go on until the managers that started them exit, which
+            # is the first thing shutdown does after the drain; the resources are open till then.
+            and not (phase == "stopping" and self._own_task_is_calling())
         ):
             raise LifespanNotRunning(
                 f"{what} is not available: the lifespan is {PHASE_WORDS[phase]}. Nothing it "

@@ -214,6 +214,33 @@ async def test_shutdown_does_not_wait_for_calls_of_the_lifespans_own_tasks() -> 
     assert journaled("close") == ["pool"]
 
 
+@contextlib.asynccontextmanager
+async def flushing_worker() -> AsyncIterator[dict[str, Any]]:
+    """A background task that uses the pool once more when told to stop (a last flush)."""
+    stop = asyncio.Event()
+    flushed: list[Tracked] = []
+
+    async def work() -> None:
+        await stop.wait()
+        flushed.append(await poll_the_pool())
+
+    task = asyncio.ensure_future(work())
+    try:
+        yield {"flushed": flushed}
+    finally:
+        stop.set()
+        await task
+
+
+async def test_the_lifespans_own_task_still_gets_the_resources_while_its_manager_exits() -> None:
+    runtime = make_runtime(PoolContainer, managers=[flushing_worker])
+    state = await runtime.start()
+    pool = runtime.units[0].value
+    await runtime.stop()  # no ShutdownError: the flush got the pool, open until after it
+    assert state["flushed"] == [pool]
+    assert journaled("close") == ["pool"]
+
+
 @inject
 async def project_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
     return client
