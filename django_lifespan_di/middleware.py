@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
 from django_lifespan_di.registry import current_runtime, warn_not_running_once
-from django_lifespan_di.runtime import Runtime, register_call_frame
+from django_lifespan_di.runtime import RUN_CACHES, Runtime, register_call_frame, runs_by_loop
 from django_lifespan_di.thread import runs_in_lifespan_thread
 
 MIDDLEWARE_PATH = "django_lifespan_di.middleware.LifespanStateMiddleware"
@@ -48,9 +48,9 @@ class LifespanState(dict[str, Any]):
     ([``EventLoopError``][django_lifespan_di.EventLoopError]).
     """
 
-    def __init__(self, runtime: Runtime | None = None) -> None:
-        super().__init__(runtime.state if runtime is not None else ())
-        self._runtime = runtime
+    # No __init__ of its own: made per request, dict's own constructor copies the state.
+    __slots__ = ("_runtime",)
+    _runtime: Runtime | None
 
     def __getitem__(self, key: str) -> Any:
         if self._runtime is not None:
@@ -78,8 +78,11 @@ class MissingLifespanState(LifespanState):
     default. Either logs, once per process, that the lifespan did not run.
     """
 
+    __slots__ = ("reason",)
+
     def __init__(self, reason: str) -> None:
         super().__init__()
+        self._runtime = None
         self.reason = reason
 
     def __missing__(self, key: str) -> Any:
@@ -115,7 +118,28 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
     except LifespanNotRunning as exc:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
         return MissingLifespanState(reason), None
-    return LifespanState(runtime), runtime
+    global _sole_runtime
+    if runtime.phase == "running" and len(runs_by_loop) == 1:
+        _sole_runtime = runtime
+    state = LifespanState(runtime.state)
+    state._runtime = runtime
+    return state, runtime
+
+
+#: The one running lifespan of this process, once a request found it so: later requests take
+#: the per-request path, a copy of its state, each of whose reads still checks the guards
+#: (``LifespanState.__getitem__``). Forgotten when the run stops handing out, a provider
+#: changes, the process forks or a second run starts (``RUN_CACHES``).
+_sole_runtime: Runtime | None = None
+
+
+def _forget_sole_runtime(runtime: Runtime) -> None:
+    global _sole_runtime
+    if _sole_runtime is runtime:
+        _sole_runtime = None
+
+
+RUN_CACHES.append(_forget_sole_runtime)
 
 
 class LifespanStateMiddleware:
@@ -167,7 +191,13 @@ class LifespanStateMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
-        request.state, runtime = request_state(request)  # type: ignore[attr-defined]
+        runtime = _sole_runtime
+        if runtime is not None:  # the per-request path
+            state = LifespanState(runtime.state)
+            state._runtime = runtime
+            request.state = state  # type: ignore[attr-defined]
+        else:
+            request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
         return _body_in_flight(response, runtime)
 

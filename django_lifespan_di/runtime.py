@@ -499,6 +499,10 @@ class Runtime:
         deadline = self.loop.time() + self.startup_timeout
         self.phase = "starting"
         runs_by_loop[self.loop] = self
+        # A second run in the process: whoever took the first for the only one forgets it.
+        for other in list(runs_by_loop.values()):
+            if other is not self:
+                other.forget_caches()
         token = _starting.set(self)
         # No request is served before startup completes: every task that appears meanwhile,
         # but this one, is the lifespan's own.

@@ -18,6 +18,7 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 from django_lifespan_di import (
     EventLoopError,
     LifespanNotRunning,
+    LifespanThread,
     ShutdownError,
     StateKeyError,
     lifespan,
@@ -340,3 +341,27 @@ async def test_a_streaming_body_closed_early_is_no_longer_in_flight() -> None:
         assert current_runtime().in_flight() == ["the streaming body of StreamingHttpResponse"]
         await sync_to_async(response.close)()  # and closes the response
         assert current_runtime().in_flight() == []
+
+
+# -- the per-request path: the process's only run ---------------------------------------------
+
+
+def test_each_of_two_lifespans_gives_its_own_requests_its_own_state() -> None:
+    """The per-request path serves the process's only run; a second run ends it, so each
+    loop's requests get the state of the lifespan that loop runs."""
+
+    async def state_of_a_request() -> Any:
+        request = RequestFactory().get("/")
+        middleware = LifespanStateMiddleware(sync_to_async(lambda request: HttpResponse()))
+        await middleware(request)  # type: ignore[misc]
+        return request.state["http_client"]  # type: ignore[attr-defined]
+
+    def on(thread: LifespanThread) -> Any:
+        return asyncio.run_coroutine_threadsafe(state_of_a_request(), thread.loop).result(5)
+
+    with LifespanThread() as first:
+        assert on(first) is first.state["http_client"]
+        assert on(first) is first.state["http_client"]  # the per-request path
+        with LifespanThread() as second:
+            assert on(second) is second.state["http_client"]
+            assert on(first) is first.state["http_client"]
