@@ -265,7 +265,9 @@ def route_async_to_sync(loop: asyncio.AbstractEventLoop) -> None:
     for it; this is what ``SyncToAsync.thread_handler`` sets in its own threads.
     """
     local = SyncToAsync.threadlocal
-    local.main_event_loop, local.main_event_loop_pid = loop, os.getpid()
+    # Once per thread and loop, not per request: a forked child runs a loop of its own.
+    if getattr(local, "main_event_loop", None) is not loop:
+        local.main_event_loop, local.main_event_loop_pid = loop, os.getpid()
 
 
 @contextmanager

@@ -31,7 +31,11 @@ from celery.utils.imports import symbol_by_name
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import ConfigurationError, StartupError
-from django_lifespan_di.thread import start_process_lifespan, stop_process_lifespan
+from django_lifespan_di.thread import (
+    start_process_lifespan,
+    stop_process_lifespan,
+    use_process_lifespan,
+)
 
 __all__ = ["LifespanTask", "setup_lifespan"]
 
@@ -55,8 +59,7 @@ class LifespanTask(Task):  # type: ignore[misc]  # Celery ships no type hints
 
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
         if not self.request.is_eager:
-            thread = start_process_lifespan()
-            _internals.route_async_to_sync(thread.loop)
+            use_process_lifespan()
         super().before_start(task_id, args, kwargs)
 
 

@@ -43,6 +43,7 @@ from django_lifespan_di.runtime import (
     ResourceUnit,
     Runtime,
     register_call_frame,
+    runs_by_loop,
 )
 from django_lifespan_di.scopes import (
     RequestScope,
@@ -129,9 +130,20 @@ def inject(function: F) -> F:
 
         @functools.wraps(function)
         def sync_call(*args: Any, **kwargs: Any) -> Any:
+            # The per-call path of sync code: with one run in the process, a thread that runs
+            # no event loop gets its objects (a WSGI worker's request thread, a task's thread).
+            published = spec.published
+            if published is not None and running_loop() is published[0]:
+                runtime = published[2]  # noqa: F841  (IN_FLIGHT_LOCAL: Runtime.in_flight reads it)
+                if len(args) <= first_position:
+                    if not kwargs:
+                        return function(*args, **published[1])
+                    if names.isdisjoint(kwargs):
+                        return function(*args, **{**published[1], **kwargs})
             return _call_sync(spec, function, args, kwargs)
 
         wrapper = sync_call
+        register_call_frame(typing.cast(FunctionType, sync_call).__code__, _name_of_call)
 
     hide_injected(wrapper, function, spec)
     wrapper.__lifespan_di_spec__ = spec  # type: ignore[attr-defined]
@@ -358,7 +370,8 @@ def _prepare(
         with _lock:
             if runtime.epoch == epoch:
                 _plans.setdefault(runtime, {})[spec] = plan
-    if plan.simple and runtime.phase == "running":
+    # Sync code finds its run without a loop only while the process has one run.
+    if plan.simple and runtime.phase == "running" and (spec.awaited or len(runs_by_loop) == 1):
         with _lock:
             if runtime.epoch == epoch:
                 _publish(spec, plan.constants, runtime)
@@ -395,12 +408,12 @@ def plan_each_call(runtime: Runtime) -> None:
 
 
 def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:
-    """Let calls of ``spec``'s function on ``runtime``'s loop take the per-call path, which
-    checks only that the loop is the one running in the calling thread (asyncio's or uvloop's,
-    asked the way ``asyncio.get_running_loop()`` asks): ``values`` are ready objects, and the
-    guards of the full path hold until the runtime says to forget them (``_forget``)."""
-    assert runtime.loop is not None  # a running run has its loop
-    spec.published = (runtime.loop, values, runtime)
+    """Let calls of ``spec``'s function take the per-call path, which checks only which loop
+    runs in the calling thread (asked the way ``asyncio.get_running_loop()`` asks, on asyncio's
+    loops and uvloop's): ``runtime``'s loop for an async function, none for a sync one (the
+    process's only run). ``values`` are ready objects, and the guards of the full path hold
+    until the runtime says to forget them (``_forget``)."""
+    spec.published = (runtime.loop if spec.awaited else None, values, runtime)
     _published.setdefault(runtime, set()).add(spec)
 
 

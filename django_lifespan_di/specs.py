@@ -38,6 +38,8 @@ class InjectionSpec:
         self, function: Callable[..., Any], parameters: tuple[InjectedParameter, ...]
     ) -> None:
         self.module: str = function.__module__
+        #: Whether calls are awaited (their objects belong to the running loop) or sync.
+        self.awaited = inspect.iscoroutinefunction(function)
         self.name = dotted_name(function)
         self.parameters = parameters
         self.names = frozenset(parameter.name for parameter in parameters)
@@ -45,10 +47,13 @@ class InjectionSpec:
         #: The signature callers see: without the injected parameters.
         self.visible = _visible_signature(function, self.names)
         #: ``(loop, values, runtime)``: the objects a running lifespan has ready for every
-        #: call of this function on its loop (``injection.py`` publishes them). None: each call
-        #: takes the full path, which checks everything. The runtime is only compared by
+        #: call of this function on its loop, or in a thread with no loop for a sync one
+        #: (``injection.py`` publishes them). None: each call takes the full path, which
+        #: checks everything. The runtime is only compared by
         #: identity: hence ``object``.
-        self.published: tuple[asyncio.AbstractEventLoop, dict[str, Any], object] | None = None
+        self.published: tuple[asyncio.AbstractEventLoop | None, dict[str, Any], object] | None = (
+            None
+        )
 
     def as_keywords(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -82,6 +82,12 @@ class LifespanThread:
         )
 
     @property
+    def running_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop of a thread the caller knows is running (no check: per-request paths)."""
+        assert self._loop is not None
+        return self._loop
+
+    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop the lifespan runs on (``LifespanError`` unless it is running)."""
         if not self.is_running or self._loop is None:
@@ -250,6 +256,15 @@ _process = _ProcessLifespan()
 def start_process_lifespan() -> LifespanThread:
     """This process's running ``LifespanThread``, started if need be; raises its startup error."""
     return _process.start()
+
+
+def use_process_lifespan() -> LifespanThread:
+    """``start_process_lifespan()``, and this thread's ``async_to_sync`` routed to its loop
+    (for the rest of the thread's work too): what a WSGI request's, a Celery task's or a
+    command's thread does first, so async views and clients run where the objects belong."""
+    thread = _process.start()
+    _internals.route_async_to_sync(thread.running_loop)
+    return thread
 
 
 def stop_process_lifespan() -> None:

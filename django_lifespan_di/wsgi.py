@@ -18,10 +18,9 @@ from typing import Any
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application as get_django_wsgi_application
 
-from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf, require_installed
 from django_lifespan_di.registry import UNAVAILABLE
-from django_lifespan_di.thread import start_process_lifespan
+from django_lifespan_di.thread import use_process_lifespan
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -36,13 +35,11 @@ class LifespanWSGIApplication:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
-            thread = start_process_lifespan()
+            use_process_lifespan()
         except Exception:
             # Logged by the runtime when it failed; every request of this process says so.
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [UNAVAILABLE]
-        # For the rest of this thread's requests too: it serves this process's lifespan.
-        _internals.route_async_to_sync(thread.loop)
         return self.django_app(environ, start_response)
 
 

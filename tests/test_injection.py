@@ -617,3 +617,24 @@ def test_a_forked_child_gets_nothing_through_the_per_call_path_on_either_loop(
             await runtime.stop()
 
     assert on_loop(factory, main) == 0
+
+
+@inject
+def sync_configured_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
+    return client
+
+
+def test_a_sync_function_takes_the_per_call_path_while_the_process_has_one_run() -> None:
+    spec = sync_configured_client.__lifespan_di_spec__  # type: ignore[attr-defined]
+    with LifespanThread() as thread:
+        first = sync_configured_client()  # plans and publishes, for threads with no loop
+        assert spec.published is not None
+        assert spec.published[0] is None
+        assert sync_configured_client() is first is thread.state["http_client"]
+        with LifespanThread():
+            assert spec.published is None  # a second run: sync code must say which it uses
+            with pytest.raises(LifespanNotRunning, match="Several lifespans"):
+                sync_configured_client()
+    assert spec.published is None
+    with pytest.raises(LifespanNotRunning):
+        sync_configured_client()

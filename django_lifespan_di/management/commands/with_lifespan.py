@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_lifespan_di import _internals
 from django_lifespan_di.exceptions import ShutdownError, StartupError
-from django_lifespan_di.thread import start_process_lifespan, stop_process_lifespan
+from django_lifespan_di.thread import stop_process_lifespan, use_process_lifespan
 
 
 class Command(BaseCommand):
@@ -42,10 +42,9 @@ class Command(BaseCommand):
         argv = [prog, command_name, *command_args]
         command = _internals.fetch_command(argv)  # exits if unknown, as manage.py does
         try:
-            thread = start_process_lifespan()
+            use_process_lifespan()
         except StartupError as exc:
             raise CommandError(f"The lifespan failed to start: {exc}") from exc
-        _internals.route_async_to_sync(thread.loop)
         _stop_on_sigterm()
         try:
             command.run_from_argv(argv)
