@@ -20,7 +20,10 @@ DEFAULTS: Mapping[str, Any] = {
     "CONTAINERS": (),
     "STARTUP_TIMEOUT": 30.0,
     "SHUTDOWN_TIMEOUT": 30.0,
+    "DATABASES": (),
 }
+#: ``"DATABASES": "__all__"``: every alias of ``settings.DATABASES``.
+ALL_DATABASES = "__all__"
 EXAMPLE = (
     'LIFESPAN_DI = {"CONTAINERS": ["myproject.containers.Container"], '
     '"STARTUP_TIMEOUT": 30, "SHUTDOWN_TIMEOUT": 30}'
@@ -93,9 +96,45 @@ class Settings:
             )
         return float(value)
 
+    @property
+    def DATABASES(self) -> tuple[str, ...]:
+        """The aliases of the databases whose connections the lifespan owns (``"__all__"``:
+        every alias of ``settings.DATABASES``, in its order)."""
+        value = self._raw.get("DATABASES", DEFAULTS["DATABASES"])
+        if value == ALL_DATABASES:
+            return tuple(settings.DATABASES)
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigurationError(
+                f'settings.{SETTING}["DATABASES"] must be a list of database aliases or '
+                f'"__all__", not {shown(value)}. Example: ["default"]',
+                check_id="django_lifespan_di.E007",
+            )
+        for alias in value:
+            if not isinstance(alias, str):
+                raise ConfigurationError(
+                    f'settings.{SETTING}["DATABASES"] holds {shown(alias)}: give each database '
+                    f'alias as a string, e.g. "default".',
+                    check_id="django_lifespan_di.E007",
+                )
+        if len(set(value)) != len(value):
+            raise ConfigurationError(
+                f'settings.{SETTING}["DATABASES"] lists an alias twice: list each once.',
+                check_id="django_lifespan_di.E007",
+            )
+        return tuple(value)
+
     def container_classes(self) -> tuple[type[containers.DeclarativeContainer], ...]:
-        """Import every configured container class, in the configured order."""
-        return tuple(import_container(path) for path in self.CONTAINERS)
+        """Import every configured container class, in the configured order; then the
+        ``Databases`` container of the pools the lifespan owns, if it owns any."""
+        classes = tuple(import_container(path) for path in self.CONTAINERS)
+        aliases = self.DATABASES
+        if not aliases:
+            return classes
+        # Imported here: it connects a receiver to Django's connection_created, which a
+        # project that owns no database has no use for.
+        from django_lifespan_di.databases import databases_container
+
+        return (*classes, databases_container(aliases))
 
 
 def require_installed() -> None:

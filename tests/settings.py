@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 
 SECRET_KEY = "tests-only-not-secret"
@@ -60,6 +61,26 @@ LIFESPAN_DI = {
     "STARTUP_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_STARTUP_TIMEOUT", "10")),
     "SHUTDOWN_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_SHUTDOWN_TIMEOUT", "10")),
 }
+# The database pool tests (tests/support/postgres.py): a PostgreSQL alias "pg" owned by the
+# lifespan, each process's connections named after its pid (libpq reads PGAPPNAME at each
+# connect; a forked child renames its own).
+if os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PORT"):
+    DATABASES["pg"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "postgres",
+        "USER": "postgres",
+        "PASSWORD": os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PASSWORD", "pg-secret-do-not-print"),
+        "HOST": "127.0.0.1",
+        "PORT": os.environ["LIFESPAN_DI_TEST_POSTGRES_PORT"],
+        "OPTIONS": {"pool": json.loads(os.environ.get("LIFESPAN_DI_TEST_POOL", "true"))},
+    }
+    LIFESPAN_DI["DATABASES"] = ["pg"]
+
+    def _name_connections() -> None:
+        os.environ["PGAPPNAME"] = f"lifespan-di-test-{os.getpid()}"
+
+    _name_connections()
+    os.register_at_fork(after_in_child=_name_connections)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.urls import path
 
 from django_lifespan_di import readiness_view
-from tests.project import fault_views, injected_views, task_views, views
+from tests.project import database_views, fault_views, injected_views, task_views, views
 
 urlpatterns = [
     path("state/", views.state_view),
     path("ready/", readiness_view),
     path("sync-state/", views.sync_state_view),
     path("orm/", views.orm_view),
+    path("database/", database_views.database_view),
     path("slow/", fault_views.slow_view),
     path("slow-unit-of-work/", fault_views.slow_unit_of_work_view),
     path("slow-sync-unit-of-work/", fault_views.slow_sync_unit_of_work_view),
