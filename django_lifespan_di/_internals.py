@@ -336,15 +336,17 @@ def django_pool(wrapper: BaseDatabaseWrapper) -> Any:
     return getattr(wrapper, "pool", None) if hasattr(type(wrapper), "pool") else None
 
 
-def forget_django_pool(wrapper: BaseDatabaseWrapper, pool: Any) -> None:
-    """Remove ``pool`` from Django's pools (closed already), unless another took its place.
+def close_django_pool(wrapper: BaseDatabaseWrapper) -> None:
+    """Close the pool Django has for ``wrapper``'s alias now, if any, and forget it.
 
-    ``DatabaseWrapper.close_pool()`` would close whatever pool the alias has now, creating one
-    first if it has none; a test's settings change (``TIME_ZONE``) may have replaced it.
+    ``DatabaseWrapper.close_pool()`` would create a pool first where there is none. The pool
+    may not be the one the lifespan opened: Celery's Django fixup (5.5+) closes the pools
+    around every task of a prefork child, and Django then opens a new one at the next query.
     """
     pools: dict[str, Any] = type(wrapper)._connection_pools  # type: ignore[attr-defined]
-    if pools.get(wrapper.alias) is pool:
-        del pools[wrapper.alias]
+    pool = pools.pop(wrapper.alias, None)
+    if pool is not None:
+        pool.close()
 
 
 def connect_directly(wrapper: BaseDatabaseWrapper, timeout: float | None = None) -> Any:

@@ -118,7 +118,7 @@ def open_database(alias: str) -> Iterator[ConnectionPool[Any] | None]:
     finally:
         returned = hand_back_connections(alias)
         pool.close(timeout=CLOSE_TIMEOUT_SECONDS)
-        _internals.forget_django_pool(wrapper, pool)
+        _internals.close_django_pool(wrapper)  # one that took its place (Celery's fixup)
         logger.info(
             "Closed the pool of database %r (%d connection(s) handed back by threads)",
             alias,

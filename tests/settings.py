@@ -72,7 +72,7 @@ if os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PORT"):
         "PASSWORD": os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PASSWORD", "pg-secret-do-not-print"),
         "HOST": "127.0.0.1",
         "PORT": os.environ["LIFESPAN_DI_TEST_POSTGRES_PORT"],
-        "OPTIONS": {"pool": json.loads(os.environ.get("LIFESPAN_DI_TEST_POOL", "true"))},
+        "OPTIONS": {"pool": json.loads(os.environ.get("LIFESPAN_DI_TEST_POOL", "true"))},  # type: ignore[dict-item]
     }
     LIFESPAN_DI["DATABASES"] = ["pg"]
 

@@ -33,6 +33,7 @@ from tests.support.postgres import (
 from tests.support.server import free_port
 
 POOL = {"min_size": 2, "max_size": 3}
+PG_POOL = database_pool("pg")
 #: This process's connections, so the tests of this module see only their own.
 APPLICATION = f"lifespan-di-test-inprocess-{os.getpid()}"
 
@@ -63,9 +64,11 @@ def test_the_pool_is_full_when_startup_completes_and_closed_by_shutdown(
     with LifespanThread() as thread:
         assert open_here(postgres_server) == POOL["min_size"]
         pool = thread.state[pooled]
-        assert isinstance(pool, ConnectionPool) and not pool.closed
+        assert isinstance(pool, ConnectionPool)
+        closed_at_start = pool.closed
         assert resolve(database_pool(pooled)) is pool
         ping_database(pooled)
+    assert not closed_at_start
     assert pool.closed
     assert postgres_server.wait_until_closed_by(APPLICATION) == 0
     opened, closed, dropped = sessions(postgres_server.log_since(mark), APPLICATION)
@@ -75,7 +78,7 @@ def test_the_pool_is_full_when_startup_completes_and_closed_by_shutdown(
 
 def test_a_view_gets_the_pool_through_its_marker(pooled: str) -> None:
     @inject
-    def backend(pool: ConnectionPool = Provide[database_pool("pg")]) -> int:
+    def backend(pool: ConnectionPool = Provide[PG_POOL]) -> int:
         with pool.connection() as connection:
             row = connection.execute("SELECT pg_backend_pid()").fetchone()
         assert row is not None
@@ -120,7 +123,8 @@ def test_a_database_that_is_down_fails_startup_naming_the_alias(
     message = str(failed.value)
     assert failed.value.culprit == "Databases.down"
     assert "database 'down' (PostgreSQL at 127.0.0.1:" in message
-    assert "cannot be reached" in message and "Connection refused" in message
+    assert "cannot be reached" in message
+    assert "Connection refused" in message
     assert PASSWORD not in message
 
 
@@ -209,7 +213,8 @@ def test_a_forked_child_opens_its_own_pool_and_leaves_its_parents_alone(
         child_backend = int(os.read(read, 64) or 0)
         os.close(read)
         assert os.waitstatus_to_exitcode(status) == 0
-        assert child_backend and child_backend not in parent_backends
+        assert child_backend
+        assert child_backend not in parent_backends
         # Every connection of the parent's pool still works: the child closed none of them.
         assert open_here(postgres_server) == POOL["min_size"]
         for _ in range(POOL["min_size"]):
@@ -220,7 +225,8 @@ def test_a_forked_child_opens_its_own_pool_and_leaves_its_parents_alone(
 
 def test_one_container_class_per_set_of_aliases() -> None:
     assert databases_container(("pg",)) is databases_container(("pg",))
-    assert databases_container(("pg", "default")).pg is databases_container(("pg",)).pg
+    assert databases_container(("pg", "default")).providers["pg"] is PG_POOL
+    assert databases_container(("pg",)).providers["pg"] is PG_POOL
     assert databases_container(("pg",)).__qualname__ == "Databases"
 
 

@@ -210,6 +210,16 @@ class PostgresServer:
         assert row is not None
         return int(row[0])
 
+    def applications(self) -> dict[str, int]:
+        """The test project's processes with connections open now: application_name -> count."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT application_name, count(*) FROM pg_stat_activity "
+                "WHERE application_name LIKE %s GROUP BY application_name",
+                [f"{APPLICATION_PREFIX}%"],
+            ).fetchall()
+        return {name: int(count) for name, count in rows}
+
     def wait_until_closed_by(self, application: str, timeout: float = 10.0) -> int:
         """Wait until no connection named ``application`` is left (PostgreSQL ends a backend a
         moment after its client said goodbye); how many are left at the deadline."""
@@ -290,7 +300,7 @@ def database_alias(alias: str, entry: dict[str, Any]) -> Iterator[str]:
         wrapper = connections[alias]
         wrapper.close()
         if entry["OPTIONS"].get("pool"):
-            wrapper.close_pool()  # a pool the test left open (none: creates one, closes it)
+            wrapper.close_pool()  # type: ignore[attr-defined]  # a pool the test left open (none: creates one, closes it)
         del connections[alias]
         del connections.settings[alias]
         overriding.disable()
