@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.test import override_settings
 from psycopg_pool import ConnectionPool
 
@@ -180,6 +180,37 @@ def test_without_a_pool_it_checks_the_database_and_closes_what_threads_hold(
     assert (opened, closed, dropped) == (3, 3, 0)  # the probe, the ping, the thread's
 
 
+def test_a_connection_in_a_transaction_is_left_to_its_thread(
+    postgres_server: PostgresServer,  # noqa: F811
+    django_db_blocker: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its thread is not done with it: closing it under the transaction would break the work;
+    the thread closes it when the transaction ends."""
+    inside, finish = threading.Event(), threading.Event()
+
+    def work() -> None:
+        with django_db_blocker.unblock(), transaction.atomic(using="busy"):
+            connections["busy"].cursor().execute("SELECT 1")
+            inside.set()
+            finish.wait(10)
+        connections["busy"].close()
+
+    no_password = {**entry(postgres_server, pool=POOL), "PASSWORD": ""}
+    with database_alias("busy", entry(postgres_server, pool=POOL)), owning("busy"):
+        with LifespanThread():
+            worker = threading.Thread(target=work)
+            worker.start()
+            assert inside.wait(10)
+        finish.set()
+        worker.join(10)
+    assert "in a transaction at shutdown: it is left open" in caplog.text
+    assert postgres_server.wait_until_closed_by(APPLICATION) == 0
+    # Without a password (trust, a .pgpass file): the message has nothing to blot out.
+    with database_alias("nopass", no_password), owning("nopass"), pytest.raises(StartupError):
+        LifespanThread().start()
+
+
 def test_sqlite_is_not_probed(postgres_server: PostgresServer) -> None:  # noqa: F811
     with owning("default"), LifespanThread() as thread:
         assert thread.state["default"] is None
@@ -198,7 +229,7 @@ def test_a_forked_child_opens_its_own_pool_and_leaves_its_parents_alone(
         with warnings.catch_warnings():  # Python 3.12+ warns of a fork with threads running
             warnings.simplefilter("ignore", DeprecationWarning)
             child = os.fork()
-        if child == 0:  # pragma: no cover  (the child's coverage is not collected)
+        if child == 0:  # the child
             status = 1
             try:
                 with LifespanThread() as own:

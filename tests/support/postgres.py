@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import pickle
 import pwd
 import re
 import shutil
@@ -29,7 +30,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -285,6 +286,8 @@ def database_alias(alias: str, entry: dict[str, Any]) -> Iterator[str]:
 
     Use one alias per configuration: Django keeps a connection per thread, and the lifespan's
     worker threads would keep the wrapper of an alias with the settings it had at first use.
+    Replace an alias the settings have (``default``) only in a forked child
+    (``in_forked_child``): the parent's threads would keep the other database.
     """
     databases = {**settings.DATABASES, alias: entry}
     with warnings.catch_warnings():
@@ -294,16 +297,42 @@ def database_alias(alias: str, entry: dict[str, Any]) -> Iterator[str]:
         overriding = override_settings(DATABASES=databases)
         overriding.enable()
     connections.settings[alias] = connections.configure_settings(databases)[alias]
+    with contextlib.suppress(AttributeError):  # this thread's connection of the alias it was
+        del connections[alias]
     try:
         yield alias
     finally:
         wrapper = connections[alias]
         wrapper.close()
         if entry["OPTIONS"].get("pool"):
-            wrapper.close_pool()  # type: ignore[attr-defined]  # a pool the test left open (none: creates one, closes it)
+            wrapper.close_pool()  # type: ignore[attr-defined]  # a pool the test left open
         del connections[alias]
         del connections.settings[alias]
         overriding.disable()
+
+
+def in_forked_child(test: Callable[[], object]) -> object:
+    """``test()``'s result, run in a forked child: for a test that must change what the whole
+    process shares (the ``default`` database), which the child then takes with it."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns of a fork with threads running
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:
+        os.close(read)
+        try:
+            outcome: tuple[str, object] = ("ok", test())
+        except BaseException as exc:
+            outcome = ("failed", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(write, "wb") as pipe:
+            pickle.dump(outcome, pipe)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        status, value = pickle.load(pipe)
+    os.waitpid(child, 0)
+    assert status == "ok", value
+    return value
 
 
 @pytest.fixture(scope="session")
