@@ -307,6 +307,12 @@ def bench_startup(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.startup", "--runs", str(budget.startup_runs)], SERVER_CORE, **SETTINGS)
 
 
+def bench_databases(budget: Budget) -> dict[str, Any]:
+    """bench/databases.py: fresh processes against a throwaway PostgreSQL, as many runs as the
+    startup phase."""
+    return run_json(["bench.databases", "--runs", str(budget.startup_runs)], SERVER_CORE)
+
+
 def bench_suite(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.suite", "--rounds", str(budget.suite_rounds)])
 
@@ -465,6 +471,7 @@ RUNNERS = {
     "direct": bench_direct,
     "micro": bench_micro,
     "startup": bench_startup,
+    "databases": bench_databases,
     "suite": bench_suite,
     "pooling": bench_pooling,
     "wsgi": bench_wsgi,
