@@ -103,7 +103,7 @@ def open_database(alias: str) -> Iterator[ConnectionPool[Any] | None]:
     try:
         pool.open(wait=True, timeout=pool.timeout)
     except Exception as exc:
-        pool.close()
+        _internals.close_django_pool(wrapper)  # closed and forgotten: no request gets it
         raise failure(
             alias,
             wrapper,
@@ -130,9 +130,12 @@ def ping_database(alias: str, timeout: float = PING_TIMEOUT_SECONDS) -> None:
     """``SELECT 1`` on database ``alias``: through its pool if it has one, within ``timeout``.
 
     Raises what the database driver raised (a pool that cannot give a connection in time
-    raises ``psycopg_pool.PoolTimeout``). For a readiness check of the pool's resource.
+    raises ``psycopg_pool.PoolTimeout``). For a readiness check of the pool's resource. SQLite
+    is a file: there is nothing to reach (and connecting would create a missing one).
     """
     wrapper = connections[alias]
+    if wrapper.vendor == "sqlite":
+        return
     pool = _internals.django_pool(wrapper)
     if pool is not None:
         with pool.connection(timeout=timeout) as connection:

@@ -76,6 +76,11 @@ def test_postgresql_without_a_pool_is_not_pooled(
     assert "django_lifespan_di.W302" not in messages
 
 
+def test_owning_a_database_is_something_to_start() -> None:
+    with owning("default"):
+        assert "django_lifespan_di.W201" not in our_messages()
+
+
 def test_a_malformed_setting_is_reported_once_by_the_settings_check() -> None:
     with owning(), override_settings(LIFESPAN_DI={"DATABASES": "default"}):
         messages = our_messages()
