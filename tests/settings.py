@@ -43,6 +43,8 @@ CELERY_BROKER_URL = CELERY_RESULT_BACKEND = os.environ.get(
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False  # a broker that is not there fails at once
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # tasks spread over a pool's processes and threads
+if os.environ.get("LIFESPAN_DI_TEST_DB_REUSE_MAX"):  # Celery's Django fixup closes pools less
+    CELERY_DB_REUSE_MAX = int(os.environ["LIFESPAN_DI_TEST_DB_REUSE_MAX"])
 # Django Tasks (tests/project/tasks.py): django.tasks from Django 6, the django_tasks backport
 # before. The immediate backend runs a task where it is enqueued; LIFESPAN_DI_TEST_TASKS=database
 # queues it for django-tasks-db's db_worker.

@@ -128,12 +128,18 @@ def test_gunicorn_sync_worker_recycled_closes_its_pool_before_its_replacement_op
     assert last_close < first_open
 
 
+@pytest.mark.parametrize("reuse", [None, "1000"], ids=["celery-defaults", "db-reuse-max"])
 def test_celery_prefork_children_each_own_a_pool(
     tmp_path: Path,
     postgres_server: PostgresServer,  # noqa: F811
     redis_server: RedisServer,  # noqa: F811
+    reuse: str | None,
 ) -> None:
+    """Celery's Django fixup closes a prefork child's pools around each task (Django opens
+    another at the next query) unless ``CELERY_DB_REUSE_MAX`` spaces that out: either way each
+    child's pool was full before its first task, and whatever it has is closed at the end."""
     mark = postgres_server.mark()
+    reusing = {"LIFESPAN_DI_TEST_DB_REUSE_MAX": reuse} if reuse else {}
     worker = Worker(
         [
             *(sys.executable, "-m", "celery", "-A", "tests.project.celery_app", "worker"),
@@ -141,7 +147,11 @@ def test_celery_prefork_children_each_own_a_pool(
             *("--pool=prefork", "--concurrency=2"),
         ],
         journal=tmp_path / "journal",
-        env={"LIFESPAN_DI_TEST_REDIS_URL": redis_server.url, **postgres_server.environment(POOL)},
+        env={
+            "LIFESPAN_DI_TEST_REDIS_URL": redis_server.url,
+            **postgres_server.environment(POOL),
+            **reusing,
+        },
     )
     producer = Celery("tests.e2e.databases", set_as_current=False)
     producer.conf.update(broker_url=redis_server.url, result_backend=redis_server.url)
@@ -151,15 +161,17 @@ def test_celery_prefork_children_each_own_a_pool(
             if len(children) != 2:
                 worker.stop()
                 raise AssertionError(worker.output + str(postgres_server.applications()))
-            answer = producer.signature("tests.project.celery_app.database_backend").delay()
-            assert answer.get(timeout=20)["pid"] in children
+            for _ in range(3):
+                answer = producer.signature("tests.project.celery_app.database_backend").delay()
+                assert answer.get(timeout=20)["pid"] in children
     finally:
         producer.close()
     assert worker.returncode == 0, worker.output
     assert worker.process is not None
     assert worker.process.pid not in children
-    # Celery's Django fixup (5.5+) closes a prefork child's pools around each task, and Django
-    # opens another at the next query: the lifespan closes whichever the child has at the end.
+    if reuse:  # the pools the lifespan opened served every task
+        assert_closed_by_themselves(postgres_server, mark, children)
+        return
     for pid in children:
         assert postgres_server.wait_until_closed_by(application_name(pid)) == 0, pid
     log = postgres_server.log_since(mark)
