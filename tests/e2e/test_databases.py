@@ -181,6 +181,39 @@ def test_celery_prefork_children_each_own_a_pool(
         assert (closed, dropped) == (opened, 0), (pid, log)
 
 
+def test_runserver_each_serving_child_owns_a_pool_across_an_autoreload(
+    tmp_path: Path,
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    """The serving child opens its pool before it serves; an autoreload ends that child, which
+    closes its pool before the next child opens one."""
+    watched = tmp_path / "watched_database_probe.py"
+    watched.write_text("# touched by the test to make runserver reload\n")
+    env = {
+        **postgres_server.environment(POOL),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}",
+        "LIFESPAN_DI_TEST_WATCHED_MODULE": "watched_database_probe",
+    }
+    mark = postgres_server.mark()
+    with Server("runserver", env=env, ready_path="/database/") as server:
+        before = httpx.get(server.url("/database/"), timeout=10).json()["pid"]
+        # The reloader sees a change only against a snapshot of its own, which it may take
+        # after the server serves: move the mtime on until the old child has closed its pool.
+        later, deadline = time.time() + 10, time.monotonic() + 20
+        while postgres_server.open_connections(application_name(before)):
+            assert time.monotonic() < deadline, f"no reload\n{server.output}"
+            later += 1
+            os.utime(watched, (later, later))
+            time.sleep(0.5)
+        (after,) = wait_for_pools(postgres_server, 1) - {before}
+        server.wait_ready()
+        assert httpx.get(server.url("/database/"), timeout=10).json()["pid"] == after
+    assert_closed_by_themselves(postgres_server, mark, {before, after})
+    log = postgres_server.log_since(mark)
+    last_close = log.rindex(f"app={application_name(before)}: LOG:  disconnection")
+    assert last_close < log.index(f"application_name={application_name(after)}")
+
+
 def test_with_lifespan_a_command_closes_its_pool(
     postgres_server: PostgresServer,  # noqa: F811
 ) -> None:
