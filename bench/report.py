@@ -101,6 +101,7 @@ ASGI, AWAITED = "ASGI application in-process, asyncio", "awaited in a lifespan, 
 AWAITED_UVLOOP = "awaited in a lifespan, uvloop"
 LIFESPAN, SYNC = "lifespan(), asyncio", "sync code, the lifespan in a LifespanThread"
 CELERY = "Celery, threads pool, the lifespan in a LifespanThread"
+WSGI_FIRST = "Django's sync handler in a fresh process, PostgreSQL on 127.0.0.1"
 #: Beyond plain Django's own growth, still none: allocator and page granularity; a leak of 90
 #: bytes a request over the 6,000 requests between the two readings exceeds it.
 RSS = 'max(memory["plain Django (reference)"].growth_kib, 0) + 512'
@@ -141,6 +142,8 @@ TARGETS = (
     Target("linear: time per resource, 1,000 independent over 250", LIFESPAN, "startup",
            f"({FLAT}1000.start_ms + {FLAT}1000.stop_ms) / 4"
            f" / ({FLAT}250.start_ms + {FLAT}250.stop_ms)", "≤", 2, "times"),
+    Target("first request, Django's lazy pool over the pool the lifespan warmed", WSGI_FIRST,
+           None, "databases.lazy_first_ms / databases.warmed_first_ms", ">", 1, "times"),
     Target("test suite: `lifespan_session` per test, over no lifespan", "pytest", "suite",
            "suite.ms_per_test_over_none.session", "≤", 1, "ms"),
     Target("pooled client: req/s, ratio to a client per request", UVICORN, "bridge",

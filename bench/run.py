@@ -312,6 +312,12 @@ def bench_health(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.health", "--runs", str(budget.startup_runs)], SERVER_CORE, **SETTINGS)
 
 
+def bench_databases(budget: Budget) -> dict[str, Any]:
+    """bench/databases.py: fresh processes against a throwaway PostgreSQL, as many runs as the
+    startup phase."""
+    return run_json(["bench.databases", "--runs", str(budget.startup_runs)], SERVER_CORE)
+
+
 def bench_suite(budget: Budget) -> dict[str, Any]:
     return run_json(["bench.suite", "--rounds", str(budget.suite_rounds)])
 
@@ -471,6 +477,7 @@ RUNNERS = {
     "micro": bench_micro,
     "startup": bench_startup,
     "health": bench_health,
+    "databases": bench_databases,
     "suite": bench_suite,
     "pooling": bench_pooling,
     "wsgi": bench_wsgi,

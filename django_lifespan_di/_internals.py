@@ -1,9 +1,9 @@
 """Every use of a dependency's private or undocumented parts, in one place.
 
 Each function says why it is needed and which releases it was checked against. An upgrade of
-dependency-injector, asgiref, CPython, Twisted, Django, Channels, DRF, django-ninja or Celery
-that changes one of them touches this file only, and the tests of ``tests/test_internals.py``
-say which. This module imports nothing of the package.
+dependency-injector, asgiref, CPython, Twisted, Django, psycopg_pool, Channels, DRF,
+django-ninja or Celery that changes one of them touches this file only, and the tests of
+``tests/test_internals.py`` say which. This module imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dependency_injector import containers, providers, wiring
 from dependency_injector.wiring import Closing, Modifier, Provide, Provider, ProvidersMap
 from django.core.management import ManagementUtility
 from django.core.management.base import BaseCommand
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import autoreload
 
 # -- dependency-injector (checked against 4.48.2 and 4.49.1) ------------------------------------
@@ -323,6 +324,77 @@ def restart_with_reloader(wait: Callable[[subprocess.Popen[bytes]], int]) -> int
         code = wait(child)
         if code != 3:
             return code
+
+
+# -- Django's database wrappers and their pools (checked against 5.2.19, 6.0.10 and 6.1.3, with
+# psycopg 3.3.9 and psycopg_pool 3.3.3) ----------------------------------------------------------
+
+
+def django_pool(wrapper: BaseDatabaseWrapper) -> Any:
+    """The ``psycopg_pool.ConnectionPool`` of ``wrapper``'s alias, or None where it has none.
+
+    ``DatabaseWrapper.pool`` (PostgreSQL's backend only, Django 5.1+) is not documented: it
+    creates the pool, unopened, on first access, kept per alias in the class attribute
+    ``_connection_pools``.
+    """
+    return getattr(wrapper, "pool", None) if hasattr(type(wrapper), "pool") else None
+
+
+def close_django_pool(wrapper: BaseDatabaseWrapper) -> None:
+    """Close the pool Django has for ``wrapper``'s alias now, if any, and forget it.
+
+    ``DatabaseWrapper.close_pool()`` would create a pool first where there is none. The pool
+    may not be the one the lifespan opened: Celery's Django fixup (5.5+) closes the pools
+    around every task of a prefork child, and Django then opens a new one at the next query.
+    """
+    pools: dict[str, Any] = type(wrapper)._connection_pools  # type: ignore[attr-defined]
+    pool = pools.pop(wrapper.alias, None)
+    if pool is not None:
+        pool.close()
+
+
+def connect_directly(wrapper: BaseDatabaseWrapper, timeout: float | None = None) -> Any:
+    """A new DB-API connection to ``wrapper``'s database, outside any pool and thread-local.
+
+    ``get_connection_params()`` is what every backend's ``get_new_connection()`` connects with
+    (not documented); PostgreSQL's ``get_new_connection()`` would take a pooled connection.
+    """
+    params = wrapper.get_connection_params()
+    if timeout is not None and wrapper.vendor == "postgresql":
+        params["connect_timeout"] = max(1, round(timeout))  # libpq: whole seconds
+    return typing.cast(Any, wrapper).Database.connect(**params)
+
+
+def close_for_other_thread(wrapper: BaseDatabaseWrapper) -> None:
+    """``wrapper.close()`` from a thread that is not ``wrapper``'s, which Django refuses unless
+    the wrapper is shared: ``inc_thread_sharing()`` / ``dec_thread_sharing()`` (not documented)
+    are what ``LiveServerThread`` shares its in-memory database with."""
+    wrapper.inc_thread_sharing()
+    try:
+        wrapper.close()
+    finally:
+        wrapper.dec_thread_sharing()
+
+
+def disown_django_pools(wrappers: Iterable[BaseDatabaseWrapper]) -> None:
+    """In a forked child: drop every PostgreSQL pool and pooled connection inherited from the
+    parent, without a byte on their sockets, which the parent still uses.
+
+    psycopg does not end a connection that a child garbage-collects (``PGconn.__del__`` checks
+    the pid); a pool's ``__del__`` does nothing once ``_closed`` is set (psycopg_pool's ``close()``
+    would close its connections). Django keeps the pools in the class attribute
+    ``_connection_pools`` of PostgreSQL's ``DatabaseWrapper``.
+    """
+    backend = sys.modules.get("django.db.backends.postgresql.base")
+    if backend is None:
+        return  # nothing of PostgreSQL was ever used in this process
+    pools: dict[str, Any] = backend.DatabaseWrapper._connection_pools
+    for pool in pools.values():
+        pool._closed = True
+    pools.clear()
+    for wrapper in wrappers:
+        if wrapper.vendor == "postgresql" and wrapper.connection is not None:
+            wrapper.connection = None
 
 
 # -- Celery (checked against 5.7.0) ---------------------------------------------------------------

@@ -9,7 +9,7 @@ class LifespanDIConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module registers its system checks when imported.
-        from django_lifespan_di.checks import deployment, injection, settings  # noqa: F401
+        from django_lifespan_di.checks import databases, deployment, injection, settings  # noqa: F401
         from django_lifespan_di.middleware import explain_missing_state
 
         # Forgetting LifespanStateMiddleware then says what to add, not just that the request

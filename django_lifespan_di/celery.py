@@ -80,11 +80,23 @@ def setup_lifespan(app: Celery) -> None:
     if not issubclass(base, LifespanTask):
         app.task_cls = type("LifespanTask", (LifespanTask, base), {"abstract": True})
     for signal, receiver in (
-        (signals.worker_process_init, _start_in_worker_process),
+        (signals.worker_init, _start_after_celery_fixups),
         (signals.worker_process_shutdown, _stop),
         (signals.worker_shutdown, _stop),
     ):
         signal.connect(receiver, weak=False, dispatch_uid=f"django_lifespan_di.{signal.name}")
+
+
+def _start_after_celery_fixups(**kwargs: Any) -> None:
+    """Connect the start to ``worker_process_init`` now, after Celery's Django fixup connected
+    its own receiver (in its ``worker_init`` receiver, connected when the app was made): that
+    one closes the connections and pools a child inherited, and must not run after the
+    lifespan opened this child's own."""
+    signals.worker_process_init.connect(
+        _start_in_worker_process,
+        weak=False,
+        dispatch_uid="django_lifespan_di.worker_process_init",
+    )
 
 
 def _start_in_worker_process(**kwargs: Any) -> None:

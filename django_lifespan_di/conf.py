@@ -26,7 +26,10 @@ DEFAULTS: Mapping[str, Any] = {
     "STARTUP_TIMEOUT": 30.0,
     "SHUTDOWN_TIMEOUT": 30.0,
     "PING_MAX_AGE": 5.0,
+    "DATABASES": (),
 }
+#: ``"DATABASES": "__all__"``: every alias of ``settings.DATABASES``.
+ALL_DATABASES = "__all__"
 EXAMPLE = (
     'LIFESPAN_DI = {"CONTAINERS": ["myproject.containers.Container"], '
     '"STARTUP_TIMEOUT": 30, "SHUTDOWN_TIMEOUT": 30}'
@@ -104,6 +107,33 @@ class Settings:
             )
         return float(value)
 
+    @property
+    def DATABASES(self) -> tuple[str, ...]:
+        """The aliases of the databases whose connections the lifespan owns (``"__all__"``:
+        every alias of ``settings.DATABASES``, in its order)."""
+        value = self._raw.get("DATABASES", DEFAULTS["DATABASES"])
+        if value == ALL_DATABASES:
+            return tuple(settings.DATABASES)
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigurationError(
+                f'settings.{SETTING}["DATABASES"] must be a list of database aliases or '
+                f'"__all__", not {shown(value)}. Example: ["default"]',
+                check_id="django_lifespan_di.E007",
+            )
+        for alias in value:
+            if not isinstance(alias, str):
+                raise ConfigurationError(
+                    f'settings.{SETTING}["DATABASES"] holds {shown(alias)}: give each database '
+                    f'alias as a string, e.g. "default".',
+                    check_id="django_lifespan_di.E007",
+                )
+        if len(set(value)) != len(value):
+            raise ConfigurationError(
+                f'settings.{SETTING}["DATABASES"] lists an alias twice: list each once.',
+                check_id="django_lifespan_di.E007",
+            )
+        return tuple(value)
+
     def configured_containers(self) -> tuple[ContainerEntry, ...]:
         """Import every configured container, in the configured order: a class (the lifespan
         makes its instance) or an instance (the lifespan runs that one).
@@ -116,7 +146,15 @@ class Settings:
         for path, entry in zip(self.CONTAINERS, entries, strict=True):
             if isinstance(entry, type):
                 refuse_when_instantiated_elsewhere(path, entry)
-        return entries
+        aliases = self.DATABASES
+        if not aliases:
+            return entries
+        # Imported here: it connects a receiver to Django's connection_created, which a
+        # project that owns no database has no use for.
+        from django_lifespan_di.databases import databases_container
+
+        # Then the ``Databases`` container of the pools the lifespan owns.
+        return (*entries, databases_container(aliases))
 
     def container_classes(self) -> tuple[type[containers.DeclarativeContainer], ...]:
         """The class of every configured container (an instance's declaring class)."""

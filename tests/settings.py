@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 
 SECRET_KEY = "tests-only-not-secret"
@@ -44,6 +45,8 @@ CELERY_BROKER_URL = CELERY_RESULT_BACKEND = os.environ.get(
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False  # a broker that is not there fails at once
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # tasks spread over a pool's processes and threads
+if os.environ.get("LIFESPAN_DI_TEST_DB_REUSE_MAX"):  # Celery's Django fixup closes pools less
+    CELERY_DB_REUSE_MAX = int(os.environ["LIFESPAN_DI_TEST_DB_REUSE_MAX"])
 # Django Tasks (tests/project/tasks.py): django.tasks from Django 6, the django_tasks backport
 # before. The immediate backend runs a task where it is enqueued; LIFESPAN_DI_TEST_TASKS=database
 # queues it for django-tasks-db's db_worker.
@@ -63,6 +66,26 @@ LIFESPAN_DI = {
     "SHUTDOWN_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_SHUTDOWN_TIMEOUT", "10")),
     "PING_MAX_AGE": float(os.environ.get("LIFESPAN_DI_TEST_PING_MAX_AGE", "5")),
 }
+# The database pool tests (tests/support/postgres.py): a PostgreSQL alias "pg" owned by the
+# lifespan, each process's connections named after its pid (libpq reads PGAPPNAME at each
+# connect; a forked child renames its own).
+if os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PORT"):
+    DATABASES["pg"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "postgres",
+        "USER": "postgres",
+        "PASSWORD": os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PASSWORD", "pg-secret-do-not-print"),
+        "HOST": "127.0.0.1",
+        "PORT": os.environ["LIFESPAN_DI_TEST_POSTGRES_PORT"],
+        "OPTIONS": {"pool": json.loads(os.environ.get("LIFESPAN_DI_TEST_POOL", "true"))},  # type: ignore[dict-item]
+    }
+    LIFESPAN_DI["DATABASES"] = ["pg"]
+
+    def _name_connections() -> None:
+        os.environ["PGAPPNAME"] = f"lifespan-di-test-{os.getpid()}"
+
+    _name_connections()
+    os.register_at_fork(after_in_child=_name_connections)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

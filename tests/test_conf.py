@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from django_lifespan_di import ConfigurationError
 from django_lifespan_di.conf import DEFAULTS, conf, import_container, require_installed
+from django_lifespan_di.databases import database_pool
 from tests.project.containers import Container
 from tests.support.bad_settings import PASSWORD, database_settings
 
@@ -42,8 +43,22 @@ def test_every_read_goes_to_django_settings_so_overrides_work() -> None:
         ({"STARTUP_TIMEOUT": 0}, "STARTUP_TIMEOUT", "django_lifespan_di.E003"),
         ({"SHUTDOWN_TIMEOUT": True}, "SHUTDOWN_TIMEOUT", "django_lifespan_di.E003"),
         ({"PING_MAX_AGE": -1}, "PING_MAX_AGE", "django_lifespan_di.E003"),
+        ({"DATABASES": "default"}, "DATABASES", "django_lifespan_di.E007"),
+        ({"DATABASES": [1]}, "DATABASES", "django_lifespan_di.E007"),
+        ({"DATABASES": ["default", "default"]}, "DATABASES", "django_lifespan_di.E007"),
     ],
-    ids=["not-a-dict", "unknown-key", "a-string", "a-class", "zero", "a-bool", "negative-age"],
+    ids=[
+        "not-a-dict",
+        "unknown-key",
+        "a-string",
+        "a-class",
+        "zero",
+        "a-bool",
+        "negative-age",
+        "an-alias-alone",
+        "no-alias",
+        "an-alias-twice",
+    ],
 )
 def test_a_bad_value_names_the_setting_and_its_check(value: Any, read: str, check_id: str) -> None:
     with override_settings(LIFESPAN_DI=value), pytest.raises(ConfigurationError) as caught:
@@ -108,3 +123,14 @@ def test_the_app_must_be_installed() -> None:
     apps = [app for app in settings.INSTALLED_APPS if app != "django_lifespan_di"]
     with override_settings(INSTALLED_APPS=apps), pytest.raises(ConfigurationError):
         require_installed()
+
+
+def test_the_databases_container_follows_the_listed_aliases() -> None:
+    with override_settings(LIFESPAN_DI={"DATABASES": "__all__"}):
+        assert tuple(settings.DATABASES) == conf.DATABASES
+        (databases,) = conf.container_classes()
+    assert databases.__qualname__ == "Databases"
+    for alias in settings.DATABASES:
+        assert databases.providers[alias] is database_pool(alias)
+    with override_settings(LIFESPAN_DI={"DATABASES": []}):
+        assert conf.container_classes() == ()

@@ -20,7 +20,15 @@ ROOT = "django_lifespan_di"
 
 #: Each module's layer, lowest first; a module imports only from its own layer or below.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "primitives": ("exceptions", "naming", "waiting", "_internals", "conf", "managers"),
+    "primitives": (
+        "exceptions",
+        "naming",
+        "waiting",
+        "_internals",
+        "databases",
+        "conf",
+        "managers",
+    ),
     "engine": ("opening", "graph", "scopes", "runtime", "registry"),
     "decorator": ("specs", "injection"),
     "hosts": ("asgi", "reactor", "thread", "wsgi", "celery", "management"),

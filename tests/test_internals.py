@@ -28,9 +28,11 @@ from dependency_injector.wiring import TypeModifier, as_int
 from dependency_injector.wiring import inject as di_inject
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 from django.http import HttpRequest
 from django.utils import autoreload
 from ninja import NinjaAPI
+from psycopg_pool import ConnectionPool
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +46,11 @@ from tests.project.asgi import application as lifespan_application
 from tests.project.containers import Service
 from tests.support.engine import journaled, make_runtime
 from tests.support.engine_containers import open_async_generator
+from tests.support.postgres import (
+    PostgresServer,
+    database_alias,
+    postgres_server,  # noqa: F401  (a fixture)
+)
 from tests.support.server import ROOT
 
 
@@ -596,3 +603,92 @@ def test_a_celery_app_keeps_its_task_class_once_a_task_is_defined() -> None:
     assert not _internals.has_task_class(app), message  # a promise of a task, until used
     assert add.name.endswith("add")  # the task is created, and with it the app's Task class
     assert _internals.has_task_class(app), message
+
+
+def test_a_postgresql_wrapper_keeps_its_pool_per_alias_at_class_level(
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    message = changed("Django", "DatabaseWrapper.pool / _connection_pools", "django_pool")
+    with database_alias("contract", postgres_server.database_settings(pool=True)) as alias:
+        wrapper = connections[alias]
+        pool = _internals.django_pool(wrapper)
+        assert isinstance(pool, ConnectionPool), message
+        assert pool.closed, message  # created unopened
+        elsewhere: list[Any] = []
+        worker = threading.Thread(
+            target=lambda: elsewhere.append(_internals.django_pool(connections[alias]))
+        )
+        worker.start()
+        worker.join()
+        assert elsewhere == [pool], message  # one pool for every thread's wrapper
+        pool.open()
+        _internals.close_django_pool(wrapper)
+        assert pool.closed, message
+        assert _internals.django_pool(wrapper) is not pool, message  # forgotten: a new one
+        _internals.close_django_pool(wrapper)
+        _internals.close_django_pool(wrapper)  # none left: nothing to do
+    assert _internals.django_pool(connections["default"]) is None, message  # SQLite's: none
+
+
+def test_a_direct_connection_uses_the_parameters_django_connects_with(
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    message = changed("Django", "get_connection_params() / Database.connect", "connect_directly")
+    with database_alias("direct", postgres_server.database_settings(pool=True)) as alias:
+        connection = _internals.connect_directly(connections[alias], timeout=2.4)
+        try:
+            assert connection.info.dbname == "postgres", message
+            assert connection.info.get_parameters()["connect_timeout"] == "2", message
+        finally:
+            connection.close()
+    sqlite = _internals.connect_directly(connections["default"], timeout=1)
+    sqlite.close()
+
+
+def test_another_thread_may_close_a_shared_wrapper(
+    postgres_server: PostgresServer,  # noqa: F811
+    django_db_blocker: Any,
+) -> None:
+    message = changed(
+        "Django", "inc_thread_sharing() / dec_thread_sharing()", "close_for_other_thread"
+    )
+    with database_alias("shared", postgres_server.database_settings()) as alias:
+        wrapper = connections[alias]
+        with django_db_blocker.unblock():
+            wrapper.ensure_connection()
+        closer = threading.Thread(target=_internals.close_for_other_thread, args=(wrapper,))
+        closer.start()
+        closer.join()
+        assert wrapper.connection is None, message
+        assert not wrapper.allow_thread_sharing, message  # shared for the close only
+
+
+def test_a_forked_child_disowns_its_parents_pools_without_a_word(
+    postgres_server: PostgresServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the child does, run here: the pools and pooled connections are forgotten, closing
+    nothing (the server still sees the connection open), and the pool's finalizer is quiet."""
+    message = changed("psycopg_pool", "ConnectionPool._closed / __del__", "disown_django_pools")
+    with database_alias("disowned", postgres_server.database_settings(pool=True)) as alias:
+        wrapper = connections[alias]
+        pool = _internals.django_pool(wrapper)
+        pool.open(wait=True)
+        # Held here too: garbage-collected in the process that opened it, psycopg would close
+        # it (in a forked child, it does not).
+        held = wrapper.connection = pool.getconn()
+        backend = held.info.backend_pid
+        _internals.disown_django_pools([wrapper, connections["default"]])
+        assert wrapper.connection is None, message
+        assert _internals.django_pool(wrapper) is not pool, message
+        with postgres_server.connect() as watcher:
+            alive = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [backend]
+            ).fetchone()
+        assert alive == (1,), message
+        pool._closed = False  # this process is its owner after all: close it for real
+        pool.putconn(held)
+        pool.close()
+        _internals.close_django_pool(wrapper)
+    monkeypatch.delitem(sys.modules, "django.db.backends.postgresql.base")
+    _internals.disown_django_pools([])  # PostgreSQL never used in this process: nothing to do

@@ -90,9 +90,9 @@ def check_middleware(
 def check_something_to_start(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """W201: the lifespan would start nothing at all."""
+    """W201: the lifespan would start nothing at all (no container, no database, no manager)."""
     try:
-        configured = conf.CONTAINERS
+        configured = conf.CONTAINERS or conf.DATABASES
     except ConfigurationError:
         return []  # check_settings reports it
     if configured or registered_managers():

@@ -14,6 +14,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from celery import Celery
+from django.db import connections
 
 from django_lifespan_di import Provide, inject, run_in_lifespan_loop
 from django_lifespan_di.celery import setup_lifespan
@@ -49,3 +50,12 @@ def ping_with_run_in_lifespan_loop(client: Tracked = Provide[Container.http_clie
 def ping_with_async_to_sync(client: Tracked = Provide[Container.http_client]) -> str:
     # The task's thread serves the lifespan's loop: async_to_sync runs the coroutine there.
     return async_to_sync(client.ping)()
+
+
+@app.task
+def database_backend() -> dict[str, int]:
+    """The worker process and the PostgreSQL backend that served its query (alias ``pg``)."""
+    with connections["pg"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    return {"pid": os.getpid(), "backend": backend}

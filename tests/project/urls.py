@@ -5,7 +5,7 @@ from health_check.views import HealthCheckView
 
 from django_lifespan_di import readiness_view
 from django_lifespan_di.contrib.health_check.checks import lifespan_checks
-from tests.project import fault_views, injected_views, task_views, views
+from tests.project import database_views, fault_views, injected_views, task_views, views
 
 urlpatterns = [
     path("state/", views.state_view),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("health-check/", HealthCheckView.as_view(checks=lifespan_checks()), name="health_check"),
     path("sync-state/", views.sync_state_view),
     path("orm/", views.orm_view),
+    path("database/", database_views.database_view),
     path("slow/", fault_views.slow_view),
     path("slow-unit-of-work/", fault_views.slow_unit_of_work_view),
     path("slow-sync-unit-of-work/", fault_views.slow_sync_unit_of_work_view),
