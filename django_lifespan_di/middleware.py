@@ -14,10 +14,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from django_lifespan_di import _internals
-from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
+from django_lifespan_di.exceptions import LifespanNotRunning, ResourceNotReady, StateKeyError
 from django_lifespan_di.registry import current_runtime
 from django_lifespan_di.runtime import Runtime, register_call_frame
 from django_lifespan_di.thread import runs_in_lifespan_thread
@@ -37,6 +37,8 @@ WSGI_REASON = (
 )
 
 logger = logging.getLogger("django_lifespan_di")
+#: What a 503 for a deferred resource that has not opened asks clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
 
 
 class LifespanState(dict[str, Any]):
@@ -64,6 +66,8 @@ class LifespanState(dict[str, Any]):
         return self[key]
 
     def __missing__(self, key: str) -> Any:
+        if self._runtime is not None:
+            self._runtime.refuse_deferred_key(key)
         keys = ", ".join(map(repr, sorted(self))) or "none"
         raise StateKeyError(
             f"request.state has no {key!r}; the lifespan state holds: {keys}. A Resource is "
@@ -179,6 +183,22 @@ class LifespanStateMiddleware:
         request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
         return _body_in_flight(response, runtime)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """A view that needs a deferred resource that has not opened answers 503, naming it
+        (Django would answer 500); every other exception goes on to Django's handling."""
+        if not isinstance(exception, ResourceNotReady):
+            return None
+        response = HttpResponse(
+            f"503 Service Unavailable: {exception.resource} is not ready yet (a deferred "
+            f"resource, LIFESPAN_DI['DEFERRED']).\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
 
 def _body_in_flight(response: HttpResponseBase, runtime: Runtime | None) -> HttpResponseBase:
