@@ -728,10 +728,14 @@ class Runtime:
             unit.mark("failed", exc)
             raise
         except BaseException as exc:
-            # A CancelledError too: if startup gave up on this unit, nobody reads the task's
-            # outcome; if the resource raised it of its own (awaiting a task that was
-            # cancelled), it is this unit's failure, not a cancellation of the lifespan.
             unit.mark("failed", exc)
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+                # Given up on: startup's or shutdown's own wait, or an event loop closing under
+                # it (asyncio.run() at a server's exit), which wants to see it cancelled.
+                raise
+            # A CancelledError the resource raised of its own (awaiting a task that was
+            # cancelled) is this unit's failure, not a cancellation of the lifespan.
             raise StartupError(
                 f"{unit.name} failed to start: {type(exc).__name__}: {exc}", culprit=unit.name
             ) from exc
