@@ -88,8 +88,9 @@ GRACE_SECONDS = 1.0
 DRAIN_POLL_SECONDS = 0.01
 #: When a startup still running is first logged, naming what it waits on, and how often again:
 #: servers cut startups short (uvicorn kills a restarted worker not ready within its 5 s
-#: health check by default, gunicorn -k asgi cancels at 30 s), and a kill leaves no other trace.
-SLOW_STARTUP_FIRST_SECONDS = 2.0
+#: health check by default, counted from the spawn, imports included; gunicorn -k asgi cancels
+#: at 30 s), and a kill leaves no other trace.
+SLOW_STARTUP_FIRST_SECONDS = 1.0
 SLOW_STARTUP_EVERY_SECONDS = 5.0
 
 FORK_FIX = (
@@ -661,14 +662,8 @@ class Runtime:
         self._own_tasks.update(tasks.values())
         try:
             _, pending = await asyncio.wait(tasks.values(), timeout=max(deadline - loop.time(), 0))
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # shutdown began
             still = [unit for unit, task in tasks.items() if not task.done()]
-            if still:
-                logger.warning(
-                    "Shutdown began before these deferred resources opened; their opening is "
-                    "cancelled: %s",
-                    ", ".join(unit.name for unit in still),
-                )
             await self._abandon_ignoring_cancellation(tasks, still)
             raise
         late = [unit for unit, task in tasks.items() if task in pending]
@@ -768,6 +763,13 @@ class Runtime:
         deadline = loop.time() + self.shutdown_timeout
         self.phase = "draining"
         self.forget_caches()  # new calls take the full path, which refuses them
+        opening = [u.name for u in self.resources if u in self.deferred and u.status == "starting"]
+        if opening:
+            logger.warning(
+                "Shutdown began before these deferred resources opened; their opening is "
+                "cancelled: %s",
+                ", ".join(opening),
+            )
         if self._deferring is not None and not self._deferring.done():
             self._deferring.cancel()
             await wait_uncancellable([self._deferring], None)  # it gives up within the grace

@@ -23,6 +23,13 @@ SLOW_STOP_SECONDS = 1.0
 BLOCK_STOP_SECONDS = 30.0
 
 
+def _slow_now() -> bool:
+    """Whether a slow start applies now: LIFESPAN_DI_TEST_SLOW_START_AFTER names a file whose
+    creation turns it on (for the processes a server starts later, not its first ones)."""
+    flag = os.environ.get("LIFESPAN_DI_TEST_SLOW_START_AFTER")
+    return flag is None or os.path.exists(flag)
+
+
 class Tracked:
     """A stand-in for a client or pool: knows its name and whether it is closed."""
 
@@ -59,7 +66,7 @@ def describe(**objects: Tracked) -> dict[str, Any]:
 
 async def open_async(name: str, **dependencies: Any) -> AsyncIterator[Tracked]:
     record(f"open {name}")
-    if fault("slow_start", name):
+    if fault("slow_start", name) and _slow_now():
         await asyncio.sleep(
             float(os.environ.get("LIFESPAN_DI_TEST_SLOW_START_SECONDS", SLOW_START_SECONDS))
         )
