@@ -410,7 +410,7 @@ async def _call_async(
     runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
     if runtime is None or plan is None:
         return await function(*args, **kwargs)
-    values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+    values = _constants(plan, kwargs)
     if not plan.needs_scope:
         values.update(await _call_providers(plan, kwargs))
         return await function(*args, **values, **kwargs)
@@ -437,40 +437,37 @@ async def _iterate_async(
     it), so a step may open per-request resources and nothing leaks into the consumer.
     """
     runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
-    scope = None
-    if runtime is not None and plan is not None:
-        values = {name: v for name, v in plan.constants.items() if name not in kwargs}
-        if plan.needs_scope:
-            scope = RequestScope(spec.name, runtime.shutdown_timeout)
+    scope = RequestScope(spec.name, runtime.shutdown_timeout if runtime is not None else 0.0)
+    error: BaseException | None = None
+    try:
         token = current_scope.set(scope)
         try:
-            values.update(await _call_providers(plan, kwargs))
-        except BaseException as exc:
-            if scope is not None:
-                await scope.close_to_the_end(exc)
-            raise
+            if plan is not None:
+                kwargs = {
+                    **_constants(plan, kwargs),
+                    **await _call_providers(plan, kwargs),
+                    **kwargs,
+                }
+            items = function(*args, **kwargs)
         finally:
             current_scope.reset(token)
-        kwargs = {**values, **kwargs}
-    error: BaseException | None = None
-    items = function(*args, **kwargs)
-    try:
-        while True:
-            token = current_scope.set(scope)
-            try:
-                item = await items.__anext__()
-            except StopAsyncIteration:
-                break
-            finally:
-                current_scope.reset(token)
-            yield item
+        try:
+            while True:
+                token = current_scope.set(scope)
+                try:
+                    item = await items.__anext__()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    current_scope.reset(token)
+                yield item
+        finally:
+            await items.aclose()
     except BaseException as exc:
         error = exc
         raise
     finally:
-        await items.aclose()
-        if scope is not None:
-            await scope.close_to_the_end(error)
+        await scope.close_to_the_end(error)
 
 
 def _iterate_sync(
@@ -478,46 +475,48 @@ def _iterate_sync(
 ) -> Generator[Any, None, None]:
     """An injected generator: its per-request objects live until it ends or is closed."""
     runtime, plan, args, kwargs = _prepare(spec, args, kwargs)
-    scope = None
-    if runtime is not None and plan is not None:
-        if plan.needs_loop:
-            raise InjectionError(
-                f"{spec.name} is a generator, and what it injects must be awaited (an async "
-                f"per-request resource or a coroutine provider); make it an async generator "
-                f"(`async def` with `yield`)."
-            )
-        values = {name: v for name, v in plan.constants.items() if name not in kwargs}
-        if plan.needs_scope:
-            scope = RequestScope(spec.name, runtime.shutdown_timeout)
+    if plan is not None and plan.needs_loop:
+        raise InjectionError(
+            f"{spec.name} is a generator, and what it injects must be awaited (an async "
+            f"per-request resource or a coroutine provider); make it an async generator "
+            f"(`async def` with `yield`)."
+        )
+    scope = RequestScope(spec.name, runtime.shutdown_timeout if runtime is not None else 0.0)
+    error: BaseException | None = None
+    try:
         token = current_scope.set(scope)
         try:
-            values.update(_call_providers_sync(spec, plan, kwargs))
-        except BaseException as exc:
-            if scope is not None:
-                run_without_loop(scope.close(exc), _closing(spec))
-            raise
+            if plan is not None:
+                kwargs = {
+                    **_constants(plan, kwargs),
+                    **_call_providers_sync(spec, plan, kwargs),
+                    **kwargs,
+                }
+            items = function(*args, **kwargs)
         finally:
             current_scope.reset(token)
-        kwargs = {**values, **kwargs}
-    error: BaseException | None = None
-    items = function(*args, **kwargs)
-    try:
-        while True:
-            token = current_scope.set(scope)
-            try:
-                item = next(items)
-            except StopIteration:
-                break
-            finally:
-                current_scope.reset(token)
-            yield item
+        try:
+            while True:
+                token = current_scope.set(scope)
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    current_scope.reset(token)
+                yield item
+        finally:
+            items.close()
     except BaseException as exc:
         error = exc
         raise
     finally:
-        items.close()
-        if scope is not None:
-            run_without_loop(scope.close(error), _closing(spec))
+        run_without_loop(scope.close(error), _closing(spec))
+
+
+def _constants(plan: InjectionPlan, given: dict[str, Any]) -> dict[str, Any]:
+    """The plan's ready objects for the parameters the caller did not pass."""
+    return {name: value for name, value in plan.constants.items() if name not in given}
 
 
 def _closing(spec: InjectionSpec) -> str:
@@ -545,7 +544,7 @@ def _call_sync(
             return await _call_async(spec, sync_to_async(function), args, kwargs)
 
         return _block_on_loop(runtime, on_loop, describe=spec.name)
-    values = {name: v for name, v in plan.constants.items() if name not in kwargs}
+    values = _constants(plan, kwargs)
     if not plan.needs_scope:
         values.update(_call_providers_sync(spec, plan, kwargs))
         return function(*args, **values, **kwargs)

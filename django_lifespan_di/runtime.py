@@ -22,6 +22,7 @@ registers in ``RUN_CACHES`` to be told when to forget it.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextvars
 import inspect
@@ -181,7 +182,7 @@ _starting: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
 Status = Literal["pending", "starting", "ready", "failed", "closing", "closed", "abandoned"]
 
 
-class Unit:
+class Unit(abc.ABC):
     """One thing the lifespan opens and closes: a shared ``Resource`` or a lifespan manager."""
 
     def __init__(self, name: str, kind: Literal["resource", "manager"]) -> None:
@@ -204,8 +205,9 @@ class Unit:
         if error is not None:
             self.error = error
 
+    @abc.abstractmethod
     async def open(self) -> Closer | None:
-        raise NotImplementedError
+        """Open it; return what closes it (None: nothing to close)."""
 
 
 class ResourceUnit(Unit):

@@ -142,6 +142,9 @@ class RequestScope:
         """``close(error)`` that a cancellation of the call (a client that went away) does not
         cut short: a commit or a connection's return to its pool runs to its end, within
         ``close_timeout``; one that overruns is named in the log and left to finish."""
+        if not self._opened:
+            self.closed = True  # nothing to wait for
+            return
         closing = asyncio.ensure_future(self.close(error))
         done, _ = await wait_uncancellable([closing], self.close_timeout)
         if not done:

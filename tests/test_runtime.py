@@ -22,6 +22,7 @@ from django_lifespan_di import (
     lifespan,
 )
 from django_lifespan_di.registry import runtime_or_none
+from django_lifespan_di.runtime import register_call_frame
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Tracked
@@ -518,3 +519,14 @@ async def test_a_failed_startup_and_a_failed_rollback_are_logged_as_errors(
         "While rolling back a failed startup, 1 shutdown(s) failed (all others completed):\n"
         "  ChainContainer.middle: RuntimeError: middle failed to close (test fault)"
     )
+
+
+def test_a_call_frame_without_the_in_flight_local_is_refused() -> None:
+    """Shutdown finds calls in flight by their ``runtime`` local: code registered without one
+    would be invisible to the drain, so registering it fails at once."""
+
+    def no_marker() -> None:
+        pass  # pragma: no cover
+
+    with pytest.raises(RuntimeError, match="no_marker has no local variable 'runtime'"):
+        register_call_frame(no_marker.__code__, lambda frame_locals: "never")

@@ -447,3 +447,50 @@ async def test_a_generator_given_every_injected_argument_runs_without_a_lifespan
     unit = Tracked("fake")
     assert [row async for row in stream_rows(service=Service(unit), count=1)] == [(0, unit)]
     assert list(sync_stream_rows(service=Service(unit))) == [unit, unit, unit]
+
+
+@inject
+async def two_on_a_failing_unit(
+    pair: dict[str, Service] = Provide[UnitOfWorkContainer.failing_pair],
+) -> None:
+    raise AssertionError("never called: its unit of work cannot open")  # pragma: no cover
+
+
+@pytest.mark.usefixtures("uow_runtime")
+async def test_a_failed_opening_fails_every_asker_once() -> None:
+    with pytest.raises(ConnectionRefusedError, match="failing cannot open"):
+        await two_on_a_failing_unit()
+    assert journaled("attempt") == ["failing"]  # one attempt for both repositories
+
+
+@pytest.mark.usefixtures("uow_runtime")
+async def test_a_cancelled_opening_cancels_the_askers_waiting_for_it() -> None:
+    call = asyncio.ensure_future(two_repositories())
+    await asyncio.sleep(0.001)  # both repositories wait for the one opening
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert opened("uow") == []
+
+
+@inject
+async def stream_on_a_failing_unit(
+    failing: Tracked = Provide[ScopeContainer.failing],
+) -> AsyncIterator[Tracked]:
+    yield failing  # pragma: no cover  (it cannot open)
+
+
+@inject
+def sync_stream_on_a_failing_unit(
+    failing: Tracked = Provide[ScopeContainer.failing],
+) -> Iterator[Tracked]:
+    yield failing  # pragma: no cover  (it cannot open)
+
+
+@pytest.mark.usefixtures("runtime")
+async def test_a_generator_whose_per_request_object_cannot_open_fails_when_iterated() -> None:
+    with pytest.raises(ConnectionRefusedError):
+        await anext(stream_on_a_failing_unit())
+    with pytest.raises(ConnectionRefusedError):
+        await sync_to_async(lambda: next(sync_stream_on_a_failing_unit()))()
+    assert journaled("attempt") == ["failing", "failing"]

@@ -428,8 +428,21 @@ async def open_slow_unit_of_work(name: str, client: Tracked) -> AsyncIterator[Tr
         record(f"close {name} {unit.serial}")
 
 
+async def open_failing_slow_unit_of_work(name: str) -> AsyncIterator[Tracked]:
+    record(f"attempt {name}")
+    await asyncio.sleep(0.01)
+    raise ConnectionRefusedError(f"{name} cannot open (test fault)")
+    yield Tracked(name)  # type: ignore[unreachable]  # an async generator that never opens
+
+
 class UnitOfWorkContainer(containers.DeclarativeContainer):
     client = providers.Resource(open_async_generator, "client")
+    failing = RequestResource(open_failing_slow_unit_of_work, "failing")
+    failing_pair: providers.Factory[dict[str, Service]] = providers.Factory(
+        dict,
+        first=providers.Factory(Service, client=failing),
+        second=providers.Factory(Service, client=failing),
+    )
     uow = RequestResource(open_slow_unit_of_work, "uow", client=client)
     # Two repositories on one unit of work: dependency-injector builds them concurrently.
     repositories: providers.Factory[dict[str, Service]] = providers.Factory(
