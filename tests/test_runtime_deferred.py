@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -221,10 +222,9 @@ def test_a_lifespan_thread_does_not_wait_unless_asked(
 
 
 def test_resource_not_ready_survives_transport() -> None:
-    import pickle
-
     error = ResourceNotReady("Container.search is not ready", "Container.search")
     copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, ResourceNotReady)
     assert isinstance(copy, LifespanError)
     assert (str(copy), copy.resource) == (str(error), "Container.search")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.journal import assert_closed_once, journal_by_pid
+from tests.support.journal import RESOURCES, assert_closed_once, journal_by_pid
 from tests.support.server import Server
 from tests.support.waiting import wait_until
 
@@ -120,3 +120,50 @@ def test_uvicorn_killing_a_restarted_worker_mid_startup_leaves_a_line(tmp_path: 
     assert "close database" not in by_pid[restarted], by_pid  # SIGKILL: no shutdown at all
     for pid in first:
         assert_closed_once(by_pid[pid])
+
+
+def test_a_deferred_resource_opens_after_the_server_is_up(tmp_path: Path) -> None:
+    """The server serves before the deferred resource has opened: what needs it answers 503
+    naming it, the rest serves; once open, it serves too, and shutdown closes it in order."""
+    server = Server(
+        "uvicorn",
+        journal=tmp_path / "journal",
+        env={
+            "LIFESPAN_DI_TEST_DEFERRED": "tests.project.containers.Container.reporter",
+            "LIFESPAN_DI_TEST_SLOW_START": "reporter",
+            "LIFESPAN_DI_TEST_SLOW_START_SECONDS": "8",
+        },
+    )
+    with server:
+        assert httpx.get(server.url("/state/")).status_code == 200
+        refused = httpx.get(server.url("/inject/reporter/"))
+        assert refused.status_code == 503
+        assert "Container.reporter is not ready yet" in refused.text
+        ready = httpx.get(server.url("/ready/"))
+        assert ready.status_code == 503
+        assert "Container.reporter (starting)" in ready.json()["reason"]
+        wait_until(lambda: httpx.get(server.url("/ready/")).status_code == 200, timeout=20)
+        assert httpx.get(server.url("/inject/reporter/")).json()["reporter"]["name"] == "reporter"
+    [events] = journal_by_pid(server).values()
+    assert sorted(e for e in events if e.startswith("open ")) == [
+        f"open {name}" for name in RESOURCES
+    ]
+    assert_closed_once(events)  # the deferred one first: it depends on the others
+    assert events.index("close reporter") < events.index("close http_client")
+
+
+def test_shutdown_cancels_a_deferred_opening_and_closes_the_rest_once(tmp_path: Path) -> None:
+    server = Server(
+        "uvicorn",
+        journal=tmp_path / "journal",
+        env={
+            "LIFESPAN_DI_TEST_DEFERRED": "tests.project.containers.Container.reporter",
+            "LIFESPAN_DI_TEST_HANG_START": "reporter",
+        },
+    )
+    with server:
+        server.wait_for_journal("open reporter")
+    [events] = journal_by_pid(server).values()
+    assert_closed_once(events, failed="reporter")
+    assert "their opening is cancelled: Container.reporter" in server.output
+    assert "Traceback" not in server.output, server.output
