@@ -59,10 +59,9 @@ LIFESPAN_DI = {
     ).split(","),
     "STARTUP_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_STARTUP_TIMEOUT", "10")),
     "SHUTDOWN_TIMEOUT": float(os.environ.get("LIFESPAN_DI_TEST_SHUTDOWN_TIMEOUT", "10")),
-    "DEFERRED": [
-        path for path in os.environ.get("LIFESPAN_DI_TEST_DEFERRED", "").split(",") if path
-    ],
 }
+if os.environ.get("LIFESPAN_DI_TEST_DEFERRED"):
+    LIFESPAN_DI["DEFERRED"] = os.environ["LIFESPAN_DI_TEST_DEFERRED"].split(",")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

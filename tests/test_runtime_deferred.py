@@ -265,3 +265,5 @@ async def test_a_missing_key_is_still_a_state_key_error_with_deferred_resources(
     with pytest.raises(StateKeyError, match=r"request\.state has no .missing."):
         LifespanState(runtime)["missing"]
     await runtime.stop()
+    with pytest.raises(StateKeyError):  # a state of no run has no deferred resources either
+        LifespanState()["missing"]
