@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
-from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, override_settings
 
@@ -34,6 +36,7 @@ from django_lifespan_di.thread import LifespanThread
 from tests.project.containers import Container
 from tests.support.engine import journaled, make_runtime
 from tests.support.fault_containers import STUBBORN, StubbornStartContainer
+from tests.support.server import ROOT
 from tests.support.waiting import eventually
 
 REPORTER = [(Container, "reporter")]
@@ -203,11 +206,25 @@ def test_a_lifespan_command_runs_once_its_deferred_resources_opened(
     assert WaitingCommand().handle() == "reporter"
 
 
-def test_with_lifespan_runs_the_command_once_its_deferred_resources_opened(
-    slow_reporter: None, deferred_reporter: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    call_command("with_lifespan", "report_reporter")
-    assert capsys.readouterr().out.strip() == "reporter"
+def test_with_lifespan_runs_the_command_once_its_deferred_resources_opened() -> None:
+    """A real process: with_lifespan installs a SIGTERM handler in its main thread."""
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "with_lifespan", "report_reporter"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "LIFESPAN_DI_TEST_DEFERRED": SETTINGS["DEFERRED"][0],
+            "LIFESPAN_DI_TEST_SLOW_START": "reporter",
+            "LIFESPAN_DI_TEST_SLOW_START_SECONDS": "0.5",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "reporter"
 
 
 def test_a_lifespan_thread_does_not_wait_unless_asked(
