@@ -10,7 +10,10 @@ concurrently), enters the registered lifespan managers one after another, and bu
 then resources, each as soon as everything that depends on it is closed.
 
 Every wait is bounded (``STARTUP_TIMEOUT``, ``SHUTDOWN_TIMEOUT``): what does not finish, even
-after cancellation, is abandoned and reported by name; everything else is still closed.
+after cancellation, is abandoned and reported by name; everything else is still closed. The
+resources of ``LIFESPAN_DI["DEFERRED"]`` open after startup, in the run's own task, and are
+refused with ``ResourceNotReady`` until then. Servers have clocks of their own: a startup still
+running says what it waits on, and one the server cancels is reported as such.
 dependency-injector's ``init_resources()``/``shutdown_resources()`` are not used: they leave
 resources open when one fails, stop at the first shutdown error, and skip some async shutdowns
 (see ``docs/how-it-works.md``).

@@ -101,7 +101,8 @@ GUNICORN_ASGI = ServerCase(
     workers=2,
     sigterm_exit=0,
     startup_failed_exits=(3, 1),
-    notes="gunicorn's native ASGI worker. Startup and shutdown are each cut at 30 s "
+    notes="gunicorn's native ASGI worker; a failed startup exits 3 (or 1: the arbiter's race "
+    "above). Startup and shutdown are each cut at 30 s "
     "(hard-coded); with the default --asgi-lifespan auto a startup cut short or failed is "
     "logged at DEBUG and the worker serves without resources, so set on. SIGINT and SIGQUIT "
     "skip lifespan.shutdown: the package closes everything on the cancellation instead.",
