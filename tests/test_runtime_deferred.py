@@ -19,13 +19,14 @@ from collections.abc import Iterator
 
 import pytest
 from django.http import HttpRequest, HttpResponse
-from django.test import AsyncClient, override_settings
+from django.test import AsyncClient, Client, override_settings
 
 from django_lifespan_di import (
     ConfigurationError,
     LifespanError,
     ResourceNotReady,
     StateKeyError,
+    _internals,
     lifespan,
     resolve,
 )
@@ -284,3 +285,15 @@ async def test_a_missing_key_is_still_a_state_key_error_with_deferred_resources(
     await runtime.stop()
     with pytest.raises(StateKeyError):  # a state of no run has no deferred resources either
         LifespanState()["missing"]
+
+
+def test_under_wsgi_a_view_needing_it_answers_503_too(
+    monkeypatch: pytest.MonkeyPatch, deferred_reporter: None
+) -> None:
+    """The sync middleware chain (WSGI workers, runserver) turns it into a 503 the same way."""
+    monkeypatch.setenv("LIFESPAN_DI_TEST_HANG_START", "reporter")
+    with LifespanThread() as thread, _internals.routing_async_to_sync(thread.loop):
+        response = Client().get("/inject/reporter/")
+        assert response.status_code == 503
+        assert "Container.reporter is not ready yet" in response.content.decode()
+        assert Client().get("/sync-state/").status_code == 200
