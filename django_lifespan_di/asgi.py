@@ -86,6 +86,10 @@ class LifespanApplication:
                 await send({"type": "lifespan.startup.complete"})
                 started = True
                 await expect(receive, "lifespan.shutdown")
+        except asyncio.CancelledError:
+            # The server cancelled the lifespan (its own time limit, a quick shutdown): it
+            # waits for no answer any more, and hypercorn raises on one.
+            raise
         except BaseException:
             failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
             await send({"type": failed, "message": traceback.format_exc()})

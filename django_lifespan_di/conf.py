@@ -27,6 +27,7 @@ DEFAULTS: Mapping[str, Any] = {
     "SHUTDOWN_TIMEOUT": 30.0,
     "PING_MAX_AGE": 5.0,
     "DATABASES": (),
+    "DEFERRED": (),
 }
 #: ``"DATABASES": "__all__"``: every alias of ``settings.DATABASES``.
 ALL_DATABASES = "__all__"
@@ -77,6 +78,49 @@ class Settings:
                     check_id="django_lifespan_di.E002",
                 )
         return tuple(value)
+
+    @property
+    def DEFERRED(self) -> tuple[str, ...]:
+        value = self._raw.get("DEFERRED", DEFAULTS["DEFERRED"])
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigurationError(
+                f'settings.{SETTING}["DEFERRED"] must be a list of dotted paths of resources, '
+                f'not {shown(value)}. Example: ["myproject.containers.Container.search"]',
+                check_id="django_lifespan_di.E009",
+            )
+        for path in value:
+            if not isinstance(path, str):
+                raise ConfigurationError(
+                    f'settings.{SETTING}["DEFERRED"] holds {shown(path)}: give the dotted path '
+                    f'of a resource as a string, e.g. "myproject.containers.Container.search".',
+                    check_id="django_lifespan_di.E009",
+                )
+        return tuple(value)
+
+    def deferred_providers(self) -> tuple[tuple[type[containers.DeclarativeContainer], str], ...]:
+        """Each ``DEFERRED`` entry as (configured container class, provider path in it)."""
+        return tuple(self._deferred_provider(entry) for entry in self.DEFERRED)
+
+    def _deferred_provider(self, entry: str) -> tuple[type[containers.DeclarativeContainer], str]:
+        where = f'settings.{SETTING}["DEFERRED"] entry {entry!r}'
+        if "." not in entry:
+            # A bare name is what a database alias looks like: reserved for deferring Django's
+            # connection pools, which are not resources of a container.
+            raise ConfigurationError(
+                f"{where} is not a dotted path: deferring a database alias is not supported. "
+                f'Give the path of a resource, e.g. "myproject.containers.Container.search".',
+                check_id="django_lifespan_di.E009",
+            )
+        for path in self.CONTAINERS:
+            if entry.startswith(f"{path}.") and len(entry) > len(path) + 1:
+                return container_class(import_container(path)), entry[len(path) + 1 :]
+        configured = ", ".join(map(repr, self.CONTAINERS)) or "none"
+        raise ConfigurationError(
+            f"{where} is in none of the containers of {SETTING}['CONTAINERS'] (configured: "
+            f"{configured}). Begin it with the path of its container, as CONTAINERS lists it, "
+            f'then the provider\'s attribute: "myproject.containers.Container.search".',
+            check_id="django_lifespan_di.E009",
+        )
 
     @property
     def STARTUP_TIMEOUT(self) -> float:

@@ -80,6 +80,25 @@ class EventLoopError(LifespanNotRunning):
     """
 
 
+class ResourceNotReady(LifespanError):
+    """A deferred resource (``LIFESPAN_DI["DEFERRED"]``) was asked for before it opened.
+
+    Deferred resources open after the server has started; until one has opened (or after its
+    opening failed, which the log names), whatever needs it gets this error, naming it in
+    ``resource`` (``"Container.search"``). A view that raises it answers 503 Service
+    Unavailable through ``LifespanStateMiddleware``, and the readiness view answers 503 naming
+    it.
+    """
+
+    def __init__(self, message: str, resource: str) -> None:
+        # The name is in ``args`` too, so the error survives transport as ``cls(*args)``.
+        super().__init__(message, resource)
+        self.resource = resource
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class StateKeyError(LifespanError, KeyError):
     """``request.state[key]`` for a key the lifespan state does not have."""
 

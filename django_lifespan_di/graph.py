@@ -19,14 +19,14 @@ attribute of its own is named by the path that reaches it
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
 
 from django_lifespan_di._internals import container_name, provider_children
-from django_lifespan_di.exceptions import StartupError
+from django_lifespan_di.exceptions import ConfigurationError, StartupError
 
 T = TypeVar("T")
 
@@ -181,6 +181,51 @@ def walk(instances: Iterable[containers.Container]) -> Graph:
         ],
         not_started=not_started,
     )
+
+
+def deferred_units(
+    graph: Graph,
+    instances: Mapping[type[containers.DeclarativeContainer], containers.Container],
+    deferred: Iterable[tuple[type[containers.DeclarativeContainer], str]],
+) -> frozenset[Node]:
+    """The units that ``LIFESPAN_DI["DEFERRED"]`` names, as (container class, provider path).
+
+    ``ConfigurationError`` for an entry that is no shared resource the lifespan opens (E009),
+    and for a deferred unit that a unit opened at startup depends on (E010): that one would
+    have nothing to be built on.
+    """
+    units = {id(entry): node for node in graph.units for entry in node.entries}
+    chosen: set[Node] = set()
+    for cls, path in deferred:
+        instance = instances[cls]
+        where = f'settings.LIFESPAN_DI["DEFERRED"] entry for {container_name(instance)}.{path}'
+        provider = dict(provider_paths(instance)).get(path)
+        if provider is None:
+            raise ConfigurationError(
+                f"{where}: {container_name(instance)} has no provider {path!r}. Check the "
+                f"spelling (a nested container's provider is 'inner.name').",
+                check_id="django_lifespan_di.E009",
+            )
+        node = units.get(id(provider))
+        if node is None:
+            kind = type(effective(provider)).__name__
+            raise ConfigurationError(
+                f"{where}: it is a {kind}, not a shared Resource that the lifespan opens "
+                f"(a RequestResource opens per request, a Selector branch not selected never "
+                f"opens): only those can be deferred. Remove it from DEFERRED.",
+                check_id="django_lifespan_di.E009",
+            )
+        chosen.add(node)
+    for node in graph.units:
+        needed = [dependency for dependency in node.depends_on if dependency in chosen]
+        if needed and node not in chosen:
+            raise ConfigurationError(
+                f"{needed[0].name} cannot be deferred: {node.name}, which opens at startup, "
+                f"depends on it and would have nothing to be built on. Add {node.name} to "
+                f'settings.LIFESPAN_DI["DEFERRED"] too, or remove {needed[0].name} from it.',
+                check_id="django_lifespan_di.E010",
+            )
+    return frozenset(chosen)
 
 
 def provider_paths(

@@ -13,10 +13,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from django_lifespan_di import _internals
-from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
+from django_lifespan_di.exceptions import LifespanNotRunning, ResourceNotReady, StateKeyError
 from django_lifespan_di.registry import current_runtime, warn_not_running_once
 from django_lifespan_di.runtime import RUN_CACHES, Runtime, register_call_frame, runs_by_loop
 from django_lifespan_di.thread import runs_in_lifespan_thread
@@ -37,6 +37,9 @@ WSGI_REASON = (
     "case's bases."
 )
 
+#: What a 503 for a deferred resource that has not opened asks clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+
 
 class LifespanState(dict[str, Any]):
     """A shallow copy of the lifespan state for one request.
@@ -52,6 +55,13 @@ class LifespanState(dict[str, Any]):
     __slots__ = ("_runtime",)
     _runtime: Runtime | None
 
+    @classmethod
+    def of(cls, runtime: Runtime | None) -> LifespanState:
+        """The per-request copy of ``runtime``'s state (an empty one for no run)."""
+        state = cls(runtime.state if runtime is not None else ())
+        state._runtime = runtime
+        return state
+
     def __getitem__(self, key: str) -> Any:
         if self._runtime is not None:
             self._runtime.check_may_hand_out(f"request.state[{key!r}]")
@@ -63,6 +73,8 @@ class LifespanState(dict[str, Any]):
         return self[key]
 
     def __missing__(self, key: str) -> Any:
+        if self._runtime is not None:
+            self._runtime.refuse_deferred_key(key)
         keys = ", ".join(map(repr, sorted(self))) or "none"
         raise StateKeyError(
             f"request.state has no {key!r}; the lifespan state holds: {keys}. A Resource is "
@@ -121,9 +133,7 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
     global _sole_runtime
     if runtime.phase == "running" and len(runs_by_loop) == 1:
         _sole_runtime = runtime
-    state = LifespanState(runtime.state)
-    state._runtime = runtime
-    return state, runtime
+    return LifespanState.of(runtime), runtime
 
 
 #: The one running lifespan of this process, once a request found it so: later requests take
@@ -200,6 +210,22 @@ class LifespanStateMiddleware:
             request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
         return _body_in_flight(response, runtime)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """A view that needs a deferred resource that has not opened answers 503, naming it
+        (Django would answer 500); every other exception goes on to Django's handling."""
+        if not isinstance(exception, ResourceNotReady):
+            return None
+        response = HttpResponse(
+            f"503 Service Unavailable: {exception.resource} is not ready yet (a deferred "
+            f"resource, LIFESPAN_DI['DEFERRED']).\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
 
 def _body_in_flight(response: HttpResponseBase, runtime: Runtime | None) -> HttpResponseBase:

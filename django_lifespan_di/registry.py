@@ -96,6 +96,9 @@ def _not_running(loop: asyncio.AbstractEventLoop | None) -> LifespanNotRunning:
                 f"The lifespan of this process (pid {failure[0]}) failed to start, so nothing it "
                 f"owns is available here: {failure[1]}"
             )
+        cut_short = runtime.startup_cut_short
+        if cut_short is not None and cut_short[0] == runtime.process_id:
+            return LifespanNotRunning(f"The lifespan is not running. {cut_short[1]}")
         if runtime.parent_pid is not None:
             return LifespanNotRunning(
                 f"The lifespan is not running in this process (pid {os.getpid()}), a fork of "

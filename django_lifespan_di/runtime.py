@@ -10,7 +10,10 @@ concurrently), enters the registered lifespan managers one after another, and bu
 then resources, each as soon as everything that depends on it is closed.
 
 Every wait is bounded (``STARTUP_TIMEOUT``, ``SHUTDOWN_TIMEOUT``): what does not finish, even
-after cancellation, is abandoned and reported by name; everything else is still closed.
+after cancellation, is abandoned and reported by name; everything else is still closed. The
+resources of ``LIFESPAN_DI["DEFERRED"]`` open after startup, in the run's own task, and are
+refused with ``ResourceNotReady`` until then. Servers have clocks of their own: a startup still
+running says what it waits on, and one the server cancels is reported as such.
 dependency-injector's ``init_resources()``/``shutdown_resources()`` are not used: they leave
 resources open when one fails, stop at the first shutdown error, and skip some async shutdowns
 (see ``docs/how-it-works.md``).
@@ -45,6 +48,7 @@ from django_lifespan_di.exceptions import (
     EventLoopError,
     InjectionError,
     LifespanNotRunning,
+    ResourceNotReady,
     ShutdownError,
     StartupError,
 )
@@ -53,6 +57,7 @@ from django_lifespan_di.graph import (
     Guard,
     Node,
     RequestResource,
+    deferred_units,
     effective,
     remove_override,
     walk,
@@ -86,6 +91,12 @@ PHASE_WORDS: dict[Phase, str] = {
 GRACE_SECONDS = 1.0
 #: How often shutdown looks whether the in-flight calls have finished.
 DRAIN_POLL_SECONDS = 0.01
+#: When a startup still running is first logged, naming what it waits on, and how often again:
+#: servers cut startups short (uvicorn kills a restarted worker not ready within its 5 s
+#: health check by default, counted from the spawn, imports included; gunicorn -k asgi cancels
+#: at 30 s), and a kill leaves no other trace.
+SLOW_STARTUP_FIRST_SECONDS = 1.0
+SLOW_STARTUP_EVERY_SECONDS = 5.0
 
 FORK_FIX = (
     "Start the lifespan in the child: django_lifespan_di.wsgi.get_wsgi_application() and "
@@ -119,6 +130,9 @@ process_id = os.getpid()
 parent_pid: int | None = None
 #: ``(pid, error)`` of the process lifespan's failed startup (``thread.py``), for the message.
 process_startup_failure: tuple[int, BaseException] | None = None
+#: ``(pid, report)`` of a startup that the server cancelled in this process (its own time
+#: limit), for the message when the process then serves without the lifespan.
+startup_cut_short: tuple[int, str] | None = None
 
 #: Whoever keeps something per run (``@inject``'s plans and its per-call path) registers a
 #: function here that forgets what it keeps for the run it is given. The runtime calls each when
@@ -206,6 +220,7 @@ class ResourceUnit(Unit):
 
     def __init__(self, node: Node, state_key: str | None) -> None:
         super().__init__(node.name, "resource")
+        self.node = node
         self.provider = node.provider
         self.entries = tuple(node.entries)
         self.state_key = state_key
@@ -330,6 +345,7 @@ class Runtime:
         *,
         startup_timeout: float,
         shutdown_timeout: float,
+        deferred: Iterable[tuple[type[containers.DeclarativeContainer], str]] = (),
     ) -> None:
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
@@ -346,6 +362,9 @@ class Runtime:
         self.containers = _internals.instantiate(configured)
         graph = walk(self.containers.values())
         self.resources = self._resource_units(graph)
+        #: The resources that open after startup has completed (``LIFESPAN_DI["DEFERRED"]``).
+        deferred_nodes = deferred_units(graph, self.containers, deferred)
+        self.deferred = frozenset(u for u in self.resources if u.node in deferred_nodes)
         #: Declared resources a test replaced with something that is no Resource (a fake
         #: object, a factory): nothing to open or close, but the state still gets their value.
         self._stand_ins = [
@@ -379,6 +398,10 @@ class Runtime:
         self._own_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         #: What was opened and must be closed: the exit-stack rule.
         self._closers: dict[Unit, Closer | None] = {}
+        #: What was opening when the server cancelled the startup (``startup_progress``).
+        self._progress_when_cancelled: str | None = None
+        #: The opening of the deferred resources, once startup has completed.
+        self._deferring: asyncio.Task[None] | None = None
         self._guard(graph)
 
     def _resource_units(self, graph: Graph) -> tuple[ResourceUnit, ...]:
@@ -439,11 +462,33 @@ class Runtime:
         """The object ``unit`` opened, for whoever calls its provider; or why there is none."""
         self.check_may_hand_out(unit.name)
         if unit.status != "ready":
+            if unit in self.deferred and self.phase in ("running", "draining"):
+                raise self.not_ready(unit)
             raise LifespanNotRunning(
                 f"{unit.name} is {unit.status}, not ready: it is never handed out before it "
                 f"has started or after it has closed."
             )
         return unit.value
+
+    def not_ready(self, unit: Unit) -> ResourceNotReady:
+        """Why the deferred ``unit`` is not handed out now."""
+        why = {
+            "pending": "waits for the deferred resources it depends on",
+            "starting": "is still opening",
+        }.get(unit.status, "failed to open (the log says why)")
+        return ResourceNotReady(
+            f"{unit.name} is not ready: it is deferred (LIFESPAN_DI['DEFERRED']), opens after "
+            f"the server has started, and {why}. Until it has opened, what needs it answers "
+            f"503 Service Unavailable.",
+            unit.name,
+        )
+
+    def refuse_deferred_key(self, key: str) -> None:
+        """Raise ``ResourceNotReady`` if ``key`` is the state key of a deferred resource that
+        is not open (``request.state[key]`` before it has opened)."""
+        for unit in self.deferred:
+            if unit.state_key == key and unit.status != "ready":
+                raise self.not_ready(unit)
 
     def check_may_begin(self, what: str) -> None:
         """Raise unless a new call that uses the lifespan's objects may begin now."""
@@ -507,6 +552,7 @@ class Runtime:
         # No request is served before startup completes: every task that appears meanwhile,
         # but this one, is the lifespan's own.
         before = asyncio.all_tasks()
+        reporting = asyncio.ensure_future(self._report_slow_startup())
         try:
             await self._open_resources(deadline)
             stand_ins = [(name, {key: await value_of(p)}) for name, key, p in self._stand_ins]
@@ -521,27 +567,86 @@ class Runtime:
             )
         except BaseException as exc:
             self.phase = "stopping"
+            progress = self._progress_when_cancelled or self.startup_progress(
+                opened="opened, and closed again"
+            )
             if isinstance(exc, StartupError):
                 logger.error("Lifespan startup failed: %s", exc)
             failures = await shielded(self._close_opened())
             self._deactivate()
             if failures:
                 logger.error("While rolling back a failed startup, %s", ShutdownError(failures))
+            if isinstance(exc, asyncio.CancelledError):
+                self._report_cut_short(time.perf_counter() - began, progress)
             raise
         finally:
+            reporting.cancel()
             _starting.reset(token)
         self._own_tasks.update(asyncio.all_tasks() - before)
         self.phase = "running"
         logger.info(
             "Lifespan started %d resource(s) and manager(s) in %.1f ms",
-            len(self.units),
+            len(self.units) - len(self.deferred),
             (time.perf_counter() - began) * 1000,
         )
+        if self.deferred:
+            # Its own task, after startup: the caller tells the server that startup has
+            # completed before the lifespan next waits, which is when this begins.
+            self._deferring = self._start_task(self._open_deferred())
+            self._own_tasks.add(self._deferring)
         return self.state
+
+    def startup_progress(self, opened: str = "opened") -> str:
+        """What the startup still waits on and what has opened, for the log."""
+        now = time.time()
+        opening = [
+            f"{u.name} (for {now - u.since:.1f} s)" for u in self.units if u.status == "starting"
+        ]
+        waiting = [u.name for u in self.units if u.status == "pending" and u not in self.deferred]
+        done = [u.name for u in self.units if u.status in ("ready", "closing", "closed")]
+        return "; ".join(
+            [
+                f"still opening: {', '.join(opening) or 'nothing'}",
+                *([f"not begun (waiting for those): {', '.join(waiting)}"] if waiting else []),
+                f"{opened}: {', '.join(done) or 'nothing'}",
+            ]
+        )
+
+    async def _report_slow_startup(self) -> None:
+        """Log, while startup runs, what it waits on: before a server can cut it short."""
+        assert self.loop is not None
+        began, after = self.loop.time(), SLOW_STARTUP_FIRST_SECONDS
+        while True:
+            await asyncio.sleep(began + after - self.loop.time())
+            logger.warning(
+                "Lifespan startup has run for %.0f s: %s. Servers limit how long a startup may "
+                "take (see the deployment guide); slow resources may open after it "
+                "(LIFESPAN_DI['DEFERRED']).",
+                self.loop.time() - began,
+                self.startup_progress(),
+            )
+            after += SLOW_STARTUP_EVERY_SECONDS
+
+    def _report_cut_short(self, seconds: float, progress: str) -> None:
+        """Log that the server cancelled the startup (its own time limit), and keep it for
+        what this process then says when the lifespan's objects are asked for."""
+        global startup_cut_short
+        report = (
+            f"The server cancelled the lifespan's startup after {seconds:.1f} s, before it "
+            f"completed (LIFESPAN_DI['STARTUP_TIMEOUT'] = {self.startup_timeout:g} s): "
+            f"{progress}. Everything it had opened is closed again, and nothing it owns is "
+            f"available in this process. Make the startup fit the server's own limit (the "
+            f"deployment guide lists them, server by server) or list slow resources in "
+            f"LIFESPAN_DI['DEFERRED']."
+        )
+        logger.error(report)
+        startup_cut_short = (process_id, report)
 
     async def _open_resources(self, deadline: float) -> None:
         tasks: dict[Unit, asyncio.Task[None]] = {}
         for unit in self.resources:  # dependencies come first
+            if unit in self.deferred:
+                continue  # nothing opened now depends on it (``deferred_units``)
             tasks[unit] = self._start_task(
                 self._open_after(unit, [tasks[dep] for dep in unit.depends_on])
             )
@@ -571,15 +676,12 @@ class Runtime:
                 return_when=asyncio.FIRST_EXCEPTION,
             )
         except asyncio.CancelledError:
+            self._progress_when_cancelled = self.startup_progress(opened="opened, and closed again")
             await self._give_up(tasks.values())
             raise
         failed = next((t for t in tasks.values() if t.done() and failed_task(t)), None)
         still = [unit for unit, task in tasks.items() if task in pending]
-        abandoned = await self._give_up(pending)
-        for unit in still:
-            if tasks[unit] in abandoned:
-                unit.mark("abandoned")
-                logger.error("Abandoned the start of %s: it ignored cancellation", unit.name)
+        await self._abandon_ignoring_cancellation(tasks, still)
         if failed is not None:
             raise typing.cast(BaseException, failed.exception())
         if not still and loop.time() > deadline:
@@ -610,6 +712,60 @@ class Runtime:
                 culprit=names,
             )
 
+    async def _abandon_ignoring_cancellation(
+        self, tasks: Mapping[Unit, asyncio.Task[None]], still: list[Unit]
+    ) -> None:
+        """Give up the openings of ``still``; mark and log those that ignore cancellation."""
+        abandoned = await self._give_up([tasks[unit] for unit in still])
+        for unit in still:
+            if tasks[unit] in abandoned:
+                unit.mark("abandoned")
+                logger.error("Abandoned the start of %s: it ignored cancellation", unit.name)
+
+    async def _open_deferred(self) -> None:
+        """Open the deferred resources, each after its dependencies, within STARTUP_TIMEOUT.
+
+        A failure is logged, naming the resource, and stops nothing but what depends on it.
+        Shutdown cancels what is still opening (this task, then each opening).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.startup_timeout
+        tasks: dict[Unit, asyncio.Task[None]] = {}
+        for unit in self.resources:
+            if unit in self.deferred:
+                waits = [tasks[dep] for dep in unit.depends_on if dep in tasks]
+                tasks[unit] = self._start_task(self._open_after(unit, waits))
+        self._own_tasks.update(tasks.values())
+        try:
+            _, pending = await asyncio.wait(tasks.values(), timeout=max(deadline - loop.time(), 0))
+        except asyncio.CancelledError:  # shutdown began
+            still = [unit for unit, task in tasks.items() if not task.done()]
+            await self._abandon_ignoring_cancellation(tasks, still)
+            raise
+        late = [unit for unit, task in tasks.items() if task in pending]
+        await self._abandon_ignoring_cancellation(tasks, late)
+        for opened, task in tasks.items():
+            if opened in late:
+                error = TimeoutError(
+                    f"{opened.name} did not open within LIFESPAN_DI['STARTUP_TIMEOUT'] = "
+                    f"{self.startup_timeout:g} s after startup"
+                )
+                if opened.status != "abandoned":
+                    opened.mark("failed", error)
+                logger.error("The deferred %s; this process goes on without it", error)
+            elif failed_task(task):
+                logger.error(
+                    "The deferred %s did not open; this process goes on without it: %s",
+                    opened.name,
+                    task.exception(),
+                )
+
+    async def deferred_settled(self) -> None:
+        """Wait until every deferred resource has opened or failed to (commands that run
+        once wait for it before they run). Bounded by the deferred openings' own deadline."""
+        if self._deferring is not None:
+            await asyncio.wait([self._deferring])
+
     async def _give_up(self, tasks: Iterable[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:
         """Cancel ``tasks``, let them unwind for ``GRACE_SECONDS``; return those that did not."""
         unfinished = [task for task in tasks if not task.done()]
@@ -623,10 +779,18 @@ class Runtime:
     async def _open_after(self, unit: Unit, dependencies: list[asyncio.Task[None]]) -> None:
         if dependencies:
             await asyncio.wait(dependencies)
-            if any(map(failed_task, dependencies)):  # pragma: no cover  (see below)
-                # asyncio wakes startup's own wait first, which cancels this task before it
-                # runs again: kept so that no scheduling order opens a unit over a failure.
-                return
+            if any(map(failed_task, dependencies)):
+                # At startup, asyncio wakes startup's own wait first, which cancels this task
+                # before it runs again; a deferred one gets here when a deferred resource it
+                # depends on failed. No scheduling order opens a unit over a failure.
+                failed = [dep.name for dep in unit.depends_on if dep.status != "ready"]
+                error = StartupError(
+                    f"{unit.name} was not opened: {', '.join(failed)}, which it depends on, "
+                    f"did not open",
+                    culprit=unit.name,
+                )
+                unit.mark("failed", error)
+                raise error
         unit.mark("starting")
         began = time.perf_counter()
         try:
@@ -635,10 +799,14 @@ class Runtime:
             unit.mark("failed", exc)
             raise
         except BaseException as exc:
-            # A CancelledError too: if startup gave up on this unit, nobody reads the task's
-            # outcome; if the resource raised it of its own (awaiting a task that was
-            # cancelled), it is this unit's failure, not a cancellation of the lifespan.
             unit.mark("failed", exc)
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+                # Given up on: startup's or shutdown's own wait, or an event loop closing under
+                # it (asyncio.run() at a server's exit), which wants to see it cancelled.
+                raise
+            # A CancelledError the resource raised of its own (awaiting a task that was
+            # cancelled) is this unit's failure, not a cancellation of the lifespan.
             raise StartupError(
                 f"{unit.name} failed to start: {type(exc).__name__}: {exc}", culprit=unit.name
             ) from exc
@@ -650,6 +818,8 @@ class Runtime:
         self._closers[unit] = closer
         unit.ended_at = asyncio.get_running_loop().time()
         unit.startup_seconds = time.perf_counter() - began
+        if unit in self.deferred:
+            self.state.update(unit.state_entries)  # later requests' request.state has it
         unit.mark("ready")
         logger.info("Started %s in %.1f ms", unit.name, unit.startup_seconds * 1000)
 
@@ -669,6 +839,16 @@ class Runtime:
         deadline = loop.time() + self.shutdown_timeout
         self.phase = "draining"
         self.forget_caches()  # new calls take the full path, which refuses them
+        opening = [u.name for u in self.resources if u in self.deferred and u.status == "starting"]
+        if opening:
+            logger.warning(
+                "Shutdown began before these deferred resources opened; their opening is "
+                "cancelled: %s",
+                ", ".join(opening),
+            )
+        if self._deferring is not None and not self._deferring.done():
+            self._deferring.cancel()
+            await wait_uncancellable([self._deferring], None)  # it gives up within the grace
         # Polled: the calls end in any thread, and telling the loop on each would cost every call.
         while self.in_flight() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECONDS)
@@ -814,6 +994,7 @@ def new_runtime() -> Runtime:
         registered_managers(),
         startup_timeout=conf.STARTUP_TIMEOUT,
         shutdown_timeout=conf.SHUTDOWN_TIMEOUT,
+        deferred=conf.deferred_providers(),
     )
 
 

@@ -141,6 +141,12 @@ class LifespanThread:
         if error is not None:
             raise error
 
+    def wait_deferred(self) -> None:
+        """Wait until every deferred resource (``LIFESPAN_DI["DEFERRED"]``) has opened or failed
+        to, within their ``STARTUP_TIMEOUT``: for work that runs once (``with_lifespan``)."""
+        run = runtime.runs_by_loop[self.loop]
+        asyncio.run_coroutine_threadsafe(run.deferred_settled(), self.loop).result()
+
     def __enter__(self) -> LifespanThread:
         return self.start()
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from django_lifespan_di import runtime
 from tests.project import journal
 
 
@@ -13,6 +14,13 @@ def _clear_journal() -> Iterator[None]:
     journal.EVENTS.clear()
     yield
     journal.EVENTS.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_cut_startups() -> Iterator[None]:
+    """A test that cancels a startup leaves this process's record of it to itself alone."""
+    yield
+    runtime.startup_cut_short = None
 
 
 @pytest.fixture

@@ -86,6 +86,8 @@ if os.environ.get("LIFESPAN_DI_TEST_POSTGRES_PORT"):
 
     _name_connections()
     os.register_at_fork(after_in_child=_name_connections)
+if os.environ.get("LIFESPAN_DI_TEST_DEFERRED"):
+    LIFESPAN_DI["DEFERRED"] = os.environ["LIFESPAN_DI_TEST_DEFERRED"].split(",")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -60,7 +60,8 @@ def test_valid_settings_report_nothing() -> None:
             {"CONTAINER": ["tests.project.containers.Container"]},
             "django_lifespan_di.E001",
             "'CONTAINER'",
-            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT', 'PING_MAX_AGE'",
+            "the keys are 'CONTAINERS', 'STARTUP_TIMEOUT', 'SHUTDOWN_TIMEOUT', 'PING_MAX_AGE', "
+            "'DATABASES', 'DEFERRED'",
         ),
         (
             {"CONTAINERS": "tests.project.containers.Container"},
@@ -282,3 +283,40 @@ def test_a_malformed_setting_is_reported_once() -> None:
     with override_settings(LIFESPAN_DI=["myproject.containers.Container"]):
         ids = [message.id for message in run_checks() if message.id == "django_lifespan_di.E001"]
     assert ids == ["django_lifespan_di.E001"]
+
+
+@pytest.mark.parametrize(
+    ("deferred", "check_id", "message"),
+    [
+        (
+            f"{CONTAINER}.http_client",
+            "django_lifespan_di.E010",
+            "Container.http_client cannot be deferred: Container.reporter, which opens at "
+            "startup, depends on it",
+        ),
+        (f"{CONTAINER}.service", "django_lifespan_di.E009", "it is a Factory, not a shared"),
+    ],
+    ids=["depended-on-at-startup", "a-factory"],
+)
+def test_what_cannot_be_deferred_is_reported_by_check(
+    deferred: str, check_id: str, message: str
+) -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [CONTAINER], "DEFERRED": [deferred]}):
+        messages = our_messages()
+    assert message in full_text(messages[check_id])
+
+
+def test_a_resource_nothing_opened_at_startup_needs_may_be_deferred() -> None:
+    with override_settings(
+        LIFESPAN_DI={"CONTAINERS": [CONTAINER], "DEFERRED": [f"{CONTAINER}.reporter"]}
+    ):
+        messages = our_messages()
+    assert not {"django_lifespan_di.E009", "django_lifespan_di.E010"} & set(messages)
+
+
+def test_the_deferred_check_leaves_a_malformed_setting_to_check_settings() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [CONTAINER], "DEFERRED": "search"}):
+        messages = run_checks()
+    assert [m.id for m in messages if m.id == "django_lifespan_di.E009"] == [
+        "django_lifespan_di.E009"
+    ]

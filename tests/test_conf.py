@@ -134,3 +134,36 @@ def test_the_databases_container_follows_the_listed_aliases() -> None:
         assert databases.providers[alias] is database_pool(alias)
     with override_settings(LIFESPAN_DI={"DATABASES": []}):
         assert conf.container_classes() == ()
+
+
+# -- DEFERRED ---------------------------------------------------------------------------------
+
+CONTAINERS = ["tests.project.containers.Container"]
+
+
+def test_deferred_entries_are_split_at_the_configured_container() -> None:
+    entries = ["tests.project.containers.Container.reporter"]
+    with override_settings(LIFESPAN_DI={"CONTAINERS": CONTAINERS, "DEFERRED": entries}):
+        assert conf.deferred_providers() == ((Container, "reporter"),)
+    assert DEFAULTS["DEFERRED"] == ()
+
+
+@pytest.mark.parametrize(
+    ("deferred", "message"),
+    [
+        ("tests.project.containers.Container.reporter", "must be a list of dotted paths"),
+        ([Container], "holds the class tests.project.containers.Container: give the dotted"),
+        (["default"], "entry 'default' is not a dotted path: deferring a database alias"),
+        (["other.Container.search"], "is in none of the containers of LIFESPAN_DI['CONTAINERS']"),
+        (["tests.project.containers.Container."], "is in none of the containers"),
+    ],
+    ids=["a-string", "a-class", "a-database-alias", "another-container", "no-provider-path"],
+)
+def test_a_bad_deferred_entry_is_named_under_e009(deferred: Any, message: str) -> None:
+    with (
+        override_settings(LIFESPAN_DI={"CONTAINERS": CONTAINERS, "DEFERRED": deferred}),
+        pytest.raises(ConfigurationError) as caught,
+    ):
+        conf.deferred_providers()
+    assert caught.value.check_id == "django_lifespan_di.E009"
+    assert message in str(caught.value)

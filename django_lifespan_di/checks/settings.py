@@ -19,6 +19,7 @@ from django_lifespan_di.conf import (
     refuse_when_instantiated_elsewhere,
 )
 from django_lifespan_di.exceptions import ConfigurationError
+from django_lifespan_di.graph import deferred_units, walk
 from django_lifespan_di.managers import registered_managers
 from django_lifespan_di.middleware import MIDDLEWARE_PATH
 from django_lifespan_di.naming import dotted_name
@@ -66,6 +67,26 @@ def check_settings(
                 )
             )
     return errors
+
+
+@register(Tags.compatibility)
+def check_deferred(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E009: a ``DEFERRED`` entry is no resource the lifespan opens; E010: a resource that
+    opens at startup depends on a deferred one."""
+    try:
+        if not conf.DEFERRED:
+            return []
+        instances = _internals.instantiate(conf.container_classes())
+        graph = walk(instances.values())
+    except Exception:  # E001-E006 (check_settings), E106/E107 (check_injected_functions)
+        return []
+    try:
+        deferred_units(graph, instances, conf.deferred_providers())
+    except ConfigurationError as exc:
+        return [Error(str(exc), id=exc.check_id)]
+    return []
 
 
 @register(Tags.compatibility)

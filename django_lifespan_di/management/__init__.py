@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_lifespan_di.registry import current_runtime
 from django_lifespan_di.runtime import lifespan
 
 
@@ -24,6 +25,7 @@ class LifespanCommand(BaseCommand):
                 client = resolve(Container.http_client)  # the live client, typed
                 ...
 
+    It runs once the deferred resources (``LIFESPAN_DI["DEFERRED"]``) have opened or failed to.
     ``@inject``-ed functions, [``resolve()``][django_lifespan_di.resolve] and
     [``get_container()``][django_lifespan_di.get_container] work inside it. A failed startup
     raises [``StartupError``][django_lifespan_di.StartupError] after closing whatever had
@@ -42,6 +44,9 @@ class LifespanCommand(BaseCommand):
 
     async def _run(self, *args: Any, **options: Any) -> str | None:
         async with lifespan():
+            # A command runs once: it starts when its deferred resources have opened (or
+            # failed to, which the log says), not in a race with them.
+            await current_runtime().deferred_settled()
             return await self.handle_async(*args, **options)
 
     async def handle_async(self, *args: Any, **options: Any) -> str | None:

@@ -7,6 +7,7 @@ also writes ``docs/servers.md`` from them (``python -m tests.support.servers``);
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from tests.support.journal import assert_each_process_opened_all_and_closed_once
 from tests.support.locks import DEV_LOCKS, VERSIONS_LOCK, locked_versions
 from tests.support.servers import (
     DOCS_PAGE,
+    GUNICORN_ASGI,
     LIFESPAN_SERVERS,
     ServerCase,
     render_table,
@@ -47,6 +49,20 @@ def test_each_worker_serves_its_resources_and_closes_them_once(
     assert set(clients_by_pid) <= set(by_pid)
     assert all(len(ids) == 1 for ids in clients_by_pid.values()), clients_by_pid
     assert server.output.count("Lifespan shut down") == case.workers, server.output
+    assert "Traceback" not in server.output, server.output
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGQUIT], ids=lambda s: s.name)
+def test_gunicorn_asgi_quick_shutdown_still_closes_everything_once(
+    stop_signal: signal.Signals, tmp_path: Path
+) -> None:
+    """gunicorn's ASGI worker skips lifespan.shutdown on SIGINT and SIGQUIT and cancels the
+    lifespan instead: the package closes everything on that cancellation."""
+    server = GUNICORN_ASGI.serve(tmp_path / "journal", stop_signal=stop_signal)
+    with server:
+        server.wait_for_journal("open reporter", count=GUNICORN_ASGI.workers)
+    assert server.returncode == 0, server.output
+    assert_each_process_opened_all_and_closed_once(server, GUNICORN_ASGI.workers)
     assert "Traceback" not in server.output, server.output
 
 

@@ -15,11 +15,19 @@ from django_lifespan_di import RequestResource
 from tests.project.journal import fault, record
 
 _serials = itertools.count(1)
-#: How long a resource named in LIFESPAN_DI_TEST_SLOW_START (_STOP) takes to open (to close).
+#: How long a resource named in LIFESPAN_DI_TEST_SLOW_START (_STOP) takes to open (to close);
+#: LIFESPAN_DI_TEST_SLOW_START_SECONDS sets another opening time (a server's own time limits).
 SLOW_START_SECONDS = 0.5
 SLOW_STOP_SECONDS = 1.0
 #: How long a resource named in LIFESPAN_DI_TEST_BLOCK_STOP blocks the event loop as it closes.
 BLOCK_STOP_SECONDS = 30.0
+
+
+def _slow_now() -> bool:
+    """Whether a slow start applies now: LIFESPAN_DI_TEST_SLOW_START_AFTER names a file whose
+    creation turns it on (for the processes a server starts later, not its first ones)."""
+    flag = os.environ.get("LIFESPAN_DI_TEST_SLOW_START_AFTER")
+    return flag is None or os.path.exists(flag)
 
 
 class Tracked:
@@ -58,8 +66,10 @@ def describe(**objects: Tracked) -> dict[str, Any]:
 
 async def open_async(name: str, **dependencies: Any) -> AsyncIterator[Tracked]:
     record(f"open {name}")
-    if fault("slow_start", name):
-        await asyncio.sleep(SLOW_START_SECONDS)
+    if fault("slow_start", name) and _slow_now():
+        await asyncio.sleep(
+            float(os.environ.get("LIFESPAN_DI_TEST_SLOW_START_SECONDS", SLOW_START_SECONDS))
+        )
     if fault("hang_start", name):
         await asyncio.sleep(3600)
     if fault("fail_start", name):

@@ -29,6 +29,14 @@ async def async_view(
     )
 
 
+@inject
+async def reporter_view(
+    request: HttpRequest, reporter: Tracked = Provide[Container.reporter]
+) -> JsonResponse:
+    """The resource the deferred tests defer (LIFESPAN_DI_TEST_DEFERRED)."""
+    return JsonResponse(describe(reporter=reporter))
+
+
 async def ping(client: Tracked) -> str:
     """An async-only call on a shared client, used from a sync view."""
     return f"pong from {client.name}"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("loop-check/", fault_views.loop_check_view),
     path("inject/async/<str:name>/", injected_views.async_view),
     path("inject/sync/", injected_views.sync_view),
+    path("inject/reporter/", injected_views.reporter_view),
     path("inject/sync-factory/", injected_views.sync_factory_view),
     path("inject/sync-orm/", injected_views.sync_orm_view),
     path("inject/sync-orm-unit-of-work/", injected_views.sync_orm_unit_of_work_view),

@@ -22,12 +22,14 @@ def make_runtime(
     managers: Iterable[LifespanManager] = (),
     startup_timeout: float = 10.0,
     shutdown_timeout: float = 10.0,
+    deferred: Iterable[tuple[type[containers.DeclarativeContainer], str]] = (),
 ) -> Runtime:
     return Runtime(
         container_classes,
         managers,
         startup_timeout=startup_timeout,
         shutdown_timeout=shutdown_timeout,
+        deferred=deferred,
     )
 
 

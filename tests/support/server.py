@@ -62,6 +62,15 @@ def server_command(server: str, app: str, port: int, *extra: str, bin_dir: Path 
             "--bind",
             f"{host}:{port}",
         ],
+        # gunicorn's native ASGI worker (gunicorn >= 24): its own event loop and lifespan.
+        "gunicorn-asgi": [
+            str(bin_dir / "gunicorn"),
+            app,
+            "--worker-class",
+            "asgi",
+            "--bind",
+            f"{host}:{port}",
+        ],
         # gunicorn's own workers (sync, gthread): ``app`` is a WSGI application.
         "gunicorn-wsgi": [str(bin_dir / "gunicorn"), app, "--bind", f"{host}:{port}"],
         "daphne": [str(bin_dir / "daphne"), "-b", host, "-p", str(port), app],

@@ -61,6 +61,17 @@ class ServerCase:
         )
 
 
+UVICORN = ServerCase(
+    "uvicorn",
+    "uvicorn",
+    (),
+    "uvicorn",
+    workers=1,
+    sigterm_exit=-15,
+    startup_failed_exits=(3,),
+    notes="One process, the quick start's command. Killed by the SIGTERM it re-raises after a "
+    "clean shutdown: a shell reports 143.",
+)
 UVICORN_WORKERS = ServerCase(
     "uvicorn --workers 2",
     "uvicorn",
@@ -93,6 +104,20 @@ GUNICORN = ServerCase(
     notes="A worker that fails to start stops the master ('Worker failed to boot'): exit 3, "
     "or 1 when the other worker fails while the master halts (a race in gunicorn).",
 )
+GUNICORN_ASGI = ServerCase(
+    "gunicorn -k asgi -w 2 --asgi-lifespan on",
+    "gunicorn-asgi",
+    ("--workers", "2", "--no-control-socket", "--asgi-lifespan", "on"),
+    "gunicorn",
+    workers=2,
+    sigterm_exit=0,
+    startup_failed_exits=(3, 1),
+    notes="gunicorn's native ASGI worker; a failed startup exits 3 (or 1: the arbiter's race "
+    "above). Startup and shutdown are each cut at 30 s "
+    "(hard-coded); with the default --asgi-lifespan auto a startup cut short or failed is "
+    "logged at DEBUG and the worker serves without resources, so set on. SIGINT and SIGQUIT "
+    "skip lifespan.shutdown: the package closes everything on the cancellation instead.",
+)
 HYPERCORN = ServerCase(
     "hypercorn",
     "hypercorn",
@@ -116,7 +141,15 @@ GRANIAN = ServerCase(
     notes="Empties the lifespan state before lifespan.shutdown; the package keeps its own "
     "references, so everything still closes.",
 )
-LIFESPAN_SERVERS = (UVICORN_WORKERS, UVICORN_ASYNCIO, GUNICORN, HYPERCORN, GRANIAN)
+LIFESPAN_SERVERS = (
+    UVICORN,
+    UVICORN_WORKERS,
+    UVICORN_ASYNCIO,
+    GUNICORN,
+    GUNICORN_ASGI,
+    HYPERCORN,
+    GRANIAN,
+)
 
 # Servers that send no ASGI lifespan, where the package runs it in each serving process
 # (tested in tests/e2e/test_wsgi.py, test_runserver.py and test_daphne.py).

@@ -19,3 +19,12 @@ async def eventually(condition: Callable[[], bool]) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {WITHIN_SECONDS} s: {condition}")
         await asyncio.sleep(0.01)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WITHIN_SECONDS) -> None:
+    """``eventually`` for sync code (a test that watches a server process from outside)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {condition}")
+        time.sleep(0.05)

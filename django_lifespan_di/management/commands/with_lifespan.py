@@ -2,11 +2,12 @@
 
 For commands that are not yours (django-tasks' ``db_worker``, ``shell``, a third-party command)
 and yours alike: the lifespan starts in a
-[``LifespanThread``][django_lifespan_di.LifespanThread] before the command runs and stops after
-it, however it ends. The command keeps the main thread (``db_worker`` installs signal handlers,
-which Python allows there only), and that thread runs ``async_to_sync`` on the lifespan's loop:
-sync and async code of the command (an async task that ``Task.call()`` runs) gets the live
-objects. SIGTERM, unless the command handles it itself, stops it as Ctrl-C does.
+[``LifespanThread``][django_lifespan_di.LifespanThread] before the command runs (which waits for
+the deferred resources to open or fail) and stops after it, however it ends. The command keeps
+the main thread (``db_worker`` installs signal handlers, which Python allows there only), and
+that thread runs ``async_to_sync`` on the lifespan's loop: sync and async code of the command (an
+async task that ``Task.call()`` runs) gets the live objects. SIGTERM, unless the command handles
+it itself, stops it as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ class Command(BaseCommand):
         argv = [prog, command_name, *command_args]
         command = _internals.fetch_command(argv)  # exits if unknown, as manage.py does
         try:
-            use_process_lifespan()
+            thread = use_process_lifespan()
         except StartupError as exc:
             raise CommandError(f"The lifespan failed to start: {exc}") from exc
+        thread.wait_deferred()  # the command runs once: after its deferred resources
         _stop_on_sigterm()
         try:
             command.run_from_argv(argv)
