@@ -212,7 +212,11 @@ def plan_marker(marker: Marker, runtime: Runtime, where: str) -> Served:
     """How ``marker`` is served in ``runtime``; ``InjectionError`` when it cannot be."""
     provider = resolve_marker(marker, runtime.containers.values(), where)
     declared = _internals.marker_target(marker)
-    if isinstance(declared, providers.Provider) and declared is not provider:
+    if (
+        isinstance(declared, providers.Provider)
+        and declared is not provider
+        and declared.last_overriding is not runtime.overrides_at_start.get(id(declared))
+    ):
         # Read once: an override may end while the call is planned (a test's thread).
         replacement = effective(declared)
         if replacement is not declared and replacement is not effective(provider):

@@ -42,7 +42,7 @@ from typing import Any, Literal
 from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import ContainerEntry, conf
+from django_lifespan_di.conf import ContainerEntry, conf, container_class
 from django_lifespan_di.exceptions import (
     ConfigurationError,
     EventLoopError,
@@ -357,6 +357,14 @@ class Runtime:
             _take_over(instance)
         self._given_providers = {
             id(provider) for instance in self._given for provider in _providers_of(instance)
+        }
+        #: The overrides of the container classes' providers when the run began, which the
+        #: live containers got copies of: one made later is dependency-injector's own
+        #: ``override()`` after the start (``injection.py`` lets it take effect in tests).
+        self.overrides_at_start = {
+            id(provider): provider.last_overriding
+            for entry in configured
+            for provider in container_class(entry).providers.values()
         }
         #: The live container instance of each configured container class.
         self.containers = _internals.instantiate(configured)
