@@ -16,7 +16,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, events
 from django_lifespan_di.exceptions import LifespanNotRunning, StateKeyError
 from django_lifespan_di.registry import current_runtime
 from django_lifespan_di.runtime import Runtime, register_call_frame
@@ -35,8 +35,6 @@ WSGI_REASON = (
     "tests, use the `lifespan_thread` fixture with the sync Client and live_server, or send the "
     "request with Django's AsyncClient inside the `lifespan` fixture (`lifespan_client`)."
 )
-
-logger = logging.getLogger("django_lifespan_di")
 
 
 class LifespanState(dict[str, Any]):
@@ -108,10 +106,12 @@ def warn_not_running_once(reason: str) -> None:
     if _warned_not_running:
         return
     _warned_not_running = True
-    logger.warning(
+    events.emit(
+        "lifespan.not_running",
         "The lifespan did not run: no resource was started and request.state is empty, so "
         "every use of a resource raises LifespanNotRunning. Cause: %s",
         reason,
+        level=logging.WARNING,
     )
 
 

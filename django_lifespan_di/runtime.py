@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from dependency_injector import containers, providers
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, events
 from django_lifespan_di.conf import conf
 from django_lifespan_di.exceptions import (
     ConfigurationError,
@@ -60,7 +60,6 @@ from django_lifespan_di.waiting import (
     wait_uncancellable,
 )
 
-logger = logging.getLogger("django_lifespan_di")
 Phase = Literal["created", "starting", "running", "draining", "stopping", "stopped"]
 PHASE_WORDS: dict[Phase, str] = {
     "created": "not started yet",
@@ -427,6 +426,13 @@ class Runtime:
         # No request is served before startup completes: every task that appears meanwhile,
         # but this one, is the lifespan's own.
         before = asyncio.all_tasks()
+        events.emit(
+            "lifespan.starting",
+            "Lifespan starting (pid %d)",
+            self.pid,
+            level=logging.DEBUG,
+            about=self,
+        )
         try:
             await self._open_resources(deadline)
             stand_ins = [(name, {key: await value_of(p)}) for name, key, p in self._stand_ins]
@@ -441,21 +447,39 @@ class Runtime:
             )
         except BaseException as exc:
             self.phase = "stopping"
-            if isinstance(exc, StartupError):
-                logger.error("Lifespan startup failed: %s", exc)
+            events.emit(
+                "lifespan.startup_failed",
+                "Lifespan startup failed: %s",
+                exc,
+                level=logging.ERROR if isinstance(exc, StartupError) else logging.DEBUG,
+                about=self,
+                error=type(exc).__name__,
+                duration_ms=events.milliseconds(time.perf_counter() - began),
+            )
             failures = await shielded(self._close_opened())
             self._deactivate()
             if failures:
-                logger.error("While rolling back a failed startup, %s", ShutdownError(failures))
+                events.emit(
+                    "lifespan.rollback_failed",
+                    "While rolling back a failed startup, %s",
+                    ShutdownError(failures),
+                    level=logging.ERROR,
+                    about=self,
+                )
             raise
         finally:
             _starting.reset(token)
         self._own_tasks.update(asyncio.all_tasks() - before)
         self.phase = "running"
-        logger.info(
-            "Lifespan started %d resource(s) and manager(s) in %.1f ms",
+        seconds = time.perf_counter() - began
+        events.emit(
+            "lifespan.started",
+            "Lifespan started %d resource(s) and manager(s) in %.1f ms (pid %d)",
             len(self.units),
-            (time.perf_counter() - began) * 1000,
+            seconds * 1000,
+            self.pid,
+            about=self,
+            duration_ms=events.milliseconds(seconds),
         )
         return self.state
 
@@ -499,7 +523,13 @@ class Runtime:
         for unit in still:
             if tasks[unit] in abandoned:
                 unit.mark("abandoned")
-                logger.error("Abandoned the start of %s: it ignored cancellation", unit.name)
+                events.emit(
+                    f"{unit.kind}.abandoned",
+                    "Abandoned the start of %s: it ignored cancellation",
+                    unit.name,
+                    level=logging.ERROR,
+                    about=unit,
+                )
         if failed is not None:
             raise typing.cast(BaseException, failed.exception())
         if not still and loop.time() > deadline:
@@ -548,17 +578,27 @@ class Runtime:
                 # runs again: kept so that no scheduling order opens a unit over a failure.
                 return
         unit.mark("starting")
+        events.emit(
+            f"{unit.kind}.starting", "Starting %s", unit.name, level=logging.DEBUG, about=unit
+        )
         began = time.perf_counter()
         try:
             closer = await unit.open()
-        except StartupError as exc:
-            unit.mark("failed", exc)
-            raise
         except BaseException as exc:
             # A CancelledError too: if startup gave up on this unit, nobody reads the task's
             # outcome; if the resource raised it of its own (awaiting a task that was
             # cancelled), it is this unit's failure, not a cancellation of the lifespan.
             unit.mark("failed", exc)
+            events.emit(
+                f"{unit.kind}.failed",
+                "%s failed to start",
+                unit.name,
+                level=logging.DEBUG,
+                about=unit,
+                error=type(exc).__name__,
+            )
+            if isinstance(exc, StartupError):
+                raise
             raise StartupError(
                 f"{unit.name} failed to start: {type(exc).__name__}: {exc}", culprit=unit.name
             ) from exc
@@ -571,7 +611,14 @@ class Runtime:
         unit.ended_at = asyncio.get_running_loop().time()
         unit.startup_seconds = time.perf_counter() - began
         unit.mark("ready")
-        logger.info("Started %s in %.1f ms", unit.name, unit.startup_seconds * 1000)
+        events.emit(
+            f"{unit.kind}.started",
+            "Started %s in %.1f ms",
+            unit.name,
+            unit.startup_seconds * 1000,
+            about=unit,
+            duration_ms=events.milliseconds(unit.startup_seconds),
+        )
 
     # -- shutdown ---------------------------------------------------------------------------
 
@@ -588,17 +635,49 @@ class Runtime:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.shutdown_timeout
         self.phase = "draining"
+        events.emit(
+            "lifespan.stopping",
+            "Lifespan shutting down (pid %d)",
+            self.pid,
+            level=logging.DEBUG,
+            about=self,
+        )
         self.forget_caches()  # new calls take the full path, which refuses them
         # Polled: the calls end in any thread, and telling the loop on each would cost every call.
         while self.in_flight() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECONDS)
         abandoned_calls = [(name, _abandoned_call(name, self)) for name in self.in_flight()]
+        events.emit(
+            "shutdown.drained",
+            "Drained the calls in flight in %.1f ms",
+            (loop.time() - deadline + self.shutdown_timeout) * 1000,
+            level=logging.DEBUG,
+            about=self,
+            duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+            still_running=len(abandoned_calls),
+        )
         self.phase = "stopping"
         failures = abandoned_calls + await self._close_opened(deadline)
         self._deactivate()
         if failures:
-            raise ShutdownError(failures)
-        logger.info("Lifespan shut down")
+            error = ShutdownError(failures)
+            events.emit(
+                "lifespan.shutdown_failed",
+                "Lifespan shutdown failed: %s",
+                error,
+                level=logging.DEBUG,
+                about=self,
+                error="ShutdownError",
+                duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+            )
+            raise error
+        events.emit(
+            "lifespan.stopped",
+            "Lifespan shut down (pid %d)",
+            self.pid,
+            about=self,
+            duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+        )
 
     async def _close_opened(self, deadline: float | None = None) -> list[tuple[str, BaseException]]:
         """Close what was opened: managers in reverse order, then resources by dependency."""
@@ -633,6 +712,9 @@ class Runtime:
         if closer is None:
             unit.mark("closed")
             return []
+        events.emit(
+            f"{unit.kind}.stopping", "Stopping %s", unit.name, level=logging.DEBUG, about=unit
+        )
         loop = asyncio.get_running_loop()
         budget = max(deadline - loop.time(), GRACE_SECONDS)
         began = time.perf_counter()
@@ -646,15 +728,41 @@ class Runtime:
                 + (", and ignored cancellation: abandoned" if abandoned else "")
             )
             unit.mark("abandoned" if abandoned else "failed", error)
-            logger.error("Shutdown of %s timed out after %.1f s", unit.name, budget)
+            events.emit(
+                f"{unit.kind}.failed",
+                "Shutdown of %s timed out after %.1f s",
+                unit.name,
+                budget,
+                level=logging.ERROR,
+                about=unit,
+                error="TimeoutError",
+                duration_ms=events.milliseconds(budget),
+            )
             return [(unit.name, error)]
         failure = closing.result()
         if failure is not None:
             unit.mark("failed", failure)
-            logger.error("Shutdown of %s failed", unit.name, exc_info=failure)
+            events.emit(
+                f"{unit.kind}.failed",
+                "Shutdown of %s failed",
+                unit.name,
+                level=logging.ERROR,
+                about=unit,
+                exc_info=failure,
+                error=type(failure).__name__,
+                duration_ms=events.milliseconds(time.perf_counter() - began),
+            )
             return [(unit.name, failure)]
         unit.mark("closed")
-        logger.info("Stopped %s in %.1f ms", unit.name, (time.perf_counter() - began) * 1000)
+        seconds = time.perf_counter() - began
+        events.emit(
+            f"{unit.kind}.stopped",
+            "Stopped %s in %.1f ms",
+            unit.name,
+            seconds * 1000,
+            about=unit,
+            duration_ms=events.milliseconds(seconds),
+        )
         return []
 
     def in_flight(self) -> list[str]:

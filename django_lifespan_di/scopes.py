@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from dependency_injector import providers
 
+from django_lifespan_di import events
 from django_lifespan_di._internals import provider_children
 from django_lifespan_di.exceptions import InjectionError
 from django_lifespan_di.graph import RequestResource
@@ -40,8 +41,6 @@ from django_lifespan_di.waiting import discard_outcome, wait_uncancellable
 __all__ = ["RequestResource", "RequestScope", "current_scope", "open_in_current_scope"]
 
 T = TypeVar("T")
-
-logger = logging.getLogger("django_lifespan_di")
 
 
 def is_async_request_resource(provider: providers.Provider[Any]) -> bool:
@@ -148,11 +147,15 @@ class RequestScope:
             _overrunning.add(closing)
             closing.add_done_callback(_overrunning.discard)
             closing.add_done_callback(discard_outcome)
-            logger.error(
+            events.emit(
+                "request.close_timed_out",
                 "The per-request resources of %s did not close within %g s "
                 "(LIFESPAN_DI['SHUTDOWN_TIMEOUT']); their cleanup goes on in the background",
                 self.name,
                 self.close_timeout,
+                level=logging.ERROR,
+                call=self.name,
+                duration_ms=events.milliseconds(self.close_timeout),
             )
             return
         closing.result()
