@@ -93,41 +93,45 @@ def observe(event: events.Event) -> None:
     """Keep what ``event`` says about a startup (an observer of ``events.OBSERVERS``)."""
     about = event.about
     if isinstance(about, Runtime):
-        if event.name == "lifespan.starting":
-            timeline = StartupTimeline(
-                pid=event.fields["pid"],
-                began=datetime.fromtimestamp(event.time_ns / 1e9, tz=UTC),
-                began_ns=event.time_ns,
-            )
-            _by_run[about] = timeline
-            _last[:] = [timeline]
-            for unit in about.units:
-                _of_unit[unit] = timeline
-        elif event.name in ("lifespan.started", "lifespan.startup_failed"):
-            timeline = _by_run[about]
-            timeline.duration_ms = timeline._offset_ms(event)
-            timeline.outcome = "started" if event.name == "lifespan.started" else "failed"
-        return
-    if not isinstance(about, Unit):
-        return
+        _observe_run(about, event)
+    elif isinstance(about, Unit) and about in _of_unit:
+        _observe_unit(about, _of_unit[about], event)
+
+
+def _observe_run(runtime: Runtime, event: events.Event) -> None:
+    if event.name == "lifespan.starting":
+        timeline = StartupTimeline(
+            pid=event.fields["pid"],
+            began=datetime.fromtimestamp(event.time_ns / 1e9, tz=UTC),
+            began_ns=event.time_ns,
+        )
+        _by_run[runtime] = timeline
+        _last[:] = [timeline]
+        for unit in runtime.units:
+            _of_unit[unit] = timeline
+    elif event.name in ("lifespan.started", "lifespan.startup_failed"):
+        timeline = _by_run[runtime]
+        timeline.duration_ms = timeline._offset_ms(event)
+        timeline.outcome = "started" if event.name == "lifespan.started" else "failed"
+
+
+def _observe_unit(unit: Unit, timeline: StartupTimeline, event: events.Event) -> None:
+    """``unit``'s opening (its startup's; a shutdown's events find no timeline for it)."""
     step = event.name.rpartition(".")[2]
-    timeline = _of_unit.get(about)
-    if timeline is None:
-        return  # its startup has ended: a shutdown's event
     if step == "starting":
         timeline.units.append(
             UnitTimes(
-                name=about.name,
-                kind=about.kind,
-                depends_on=tuple(dependency.name for dependency in about.depends_on),
+                name=unit.name,
+                kind=unit.kind,
+                depends_on=tuple(dependency.name for dependency in unit.depends_on),
                 began_ms=timeline._offset_ms(event),
             )
         )
-    elif step in ("started", "failed", "abandoned"):
-        times = timeline.unit(about.name)
+    else:  # started, failed or abandoned: nothing else happens to a unit while it opens
+        times = timeline.unit(unit.name)
         times.ended_ms = timeline._offset_ms(event)
         times.outcome = step
         times.error = event.fields.get("error")
         # Whatever comes later (its shutdown, the end of a start that was abandoned) is not
         # part of the startup.
-        del _of_unit[about]
+        del _of_unit[unit]
