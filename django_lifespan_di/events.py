@@ -72,8 +72,6 @@ def emit(
     extra.update(fields)
     # stacklevel: the record names the line that emitted the event, not this one.
     logger.log(level, message, *args, extra=extra, exc_info=exc_info, stacklevel=2)
-    if not OBSERVERS:
-        return
     event = Event(name, extra, time.time_ns(), about)
     for observer in tuple(OBSERVERS):
         try:

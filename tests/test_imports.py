@@ -20,11 +20,31 @@ ROOT = "django_lifespan_di"
 
 #: Each module's layer, lowest first; a module imports only from its own layer or below.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "primitives": ("exceptions", "naming", "waiting", "_internals", "conf", "managers"),
+    "primitives": (
+        "exceptions",
+        "naming",
+        "waiting",
+        "_internals",
+        "conf",
+        "managers",
+        "events",
+        "recording",
+    ),
     "engine": ("opening", "graph", "scopes", "runtime", "registry"),
     "decorator": ("specs", "injection"),
     "hosts": ("asgi", "reactor", "thread", "wsgi", "celery", "management"),
-    "around": ("middleware", "status", "testing", "pytest_plugin", "checks", "apps", ""),
+    "around": (
+        "middleware",
+        "status",
+        "testing",
+        "pytest_plugin",
+        "checks",
+        "apps",
+        "timeline",
+        "telemetry",
+        "debug_toolbar",
+        "",
+    ),
 }
 #: What hosts may import of the engine: its face, never its inner rooms.
 ENGINE_FACE = ("runtime", "registry")

@@ -35,7 +35,7 @@ def run(scenario: str) -> dict[str, Any]:
 def tree(spans: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Each root span's name -> its children's names, in the order they ended."""
     names = {span["id"]: span["name"] for span in spans}
-    roots = {span["name"]: [] for span in spans if span["parent"] is None}
+    roots: dict[str, list[str]] = {s["name"]: [] for s in spans if s["parent"] is None}
     for span in spans:
         if names.get(span["parent"]) in roots:
             roots[names[span["parent"]]].append(span["name"])
@@ -118,6 +118,13 @@ def test_a_failed_shutdown_is_recorded_on_the_close_and_the_shutdown(
     first = [s for s in shutdown_spans if s["name"] == "ChainContainer.first"][-1]
     assert (first["status"], first["attributes"]["error.type"]) == ("ERROR", "RuntimeError")
     assert "failed to close" not in json.dumps(traced["failed_shutdown"])
+
+
+def test_an_abandoned_start_ends_its_span_when_startup_gives_up(traced: dict[str, Any]) -> None:
+    spans = {span["name"]: span for span in traced["abandoned"]}
+    stubborn = spans["StubbornStartContainer.stubborn"]
+    assert (stubborn["status"], stubborn["attributes"]["error.type"]) == ("ERROR", "abandoned")
+    assert stubborn["end"] <= spans["lifespan.startup"]["end"]
 
 
 def test_without_a_tracer_provider_nothing_of_opentelemetry_is_imported() -> None:

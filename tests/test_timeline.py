@@ -34,7 +34,8 @@ async def test_the_timeline_shows_what_opened_together_and_what_waited() -> None
     # ... middle waited for first, last for middle (through a Factory), the manager for all.
     assert middle.depends_on == ("ChainContainer.first",)
     assert last.depends_on == ("ChainContainer.middle",)
-    assert first.ended_ms is not None and middle.ended_ms is not None
+    assert first.ended_ms is not None
+    assert middle.ended_ms is not None
     assert middle.began_ms >= first.ended_ms
     assert last.began_ms >= middle.ended_ms
     assert manager.kind == "manager"

@@ -2,9 +2,9 @@
 
 A tracer provider is set once per process (OpenTelemetry refuses to replace it), so the spans
 are checked in a subprocess: ``python -m tests.support.traced traced`` runs a lifespan with the
-SDK's in-memory exporter, then a failed startup and a failed shutdown, and prints the spans as
-JSON; ``untraced`` runs one without any tracer provider and prints which OpenTelemetry modules
-got imported.
+SDK's in-memory exporter, then a failed startup, a failed shutdown and a start abandoned after
+the startup timeout, and prints the spans as JSON; ``untraced`` runs one without any tracer
+provider and prints which OpenTelemetry modules got imported.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dependency_injector import containers, providers
 
 from tests.support.engine import make_runtime
 from tests.support.engine_containers import ChainContainer, greeting_manager
+from tests.support.fault_containers import STUBBORN, StubbornStartContainer
 
 
 async def open_database() -> AsyncIterator[str]:
@@ -90,6 +91,14 @@ async def traced() -> dict[str, Any]:
     with contextlib.suppress(Exception):
         await runtime.stop()
     runs["failed_shutdown"] = [span_dict(span) for span in exporter.get_finished_spans()]
+
+    exporter.clear()
+    os.environ["LIFESPAN_DI_TEST_FAIL_STOP"] = ""
+    STUBBORN.reset()
+    with contextlib.suppress(Exception):
+        await make_runtime(StubbornStartContainer, startup_timeout=0.2).start()
+    STUBBORN.release()
+    runs["abandoned"] = [span_dict(span) for span in exporter.get_finished_spans()]
     return runs
 
 
