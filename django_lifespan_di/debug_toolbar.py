@@ -122,25 +122,23 @@ class LifespanPanel(Panel):
 
 
 def _timeline_rows(timeline: StartupTimeline) -> dict[str, Any]:
-    """The startup as rows of a bar chart, each bar placed in percent of the whole."""
-    # Requests are served once startup has ended, so it has a duration.
-    scale = 100 / timeline.duration_ms if timeline.duration_ms else 0.0
+    """The startup as rows of a bar chart (plain data: the toolbar's store serializes it)."""
     return {
         "began": timeline.began.isoformat(timespec="milliseconds"),
         "duration_ms": timeline.duration_ms,
         "outcome": timeline.outcome,
         "units": [
             {
-                "name": u.name,
-                "kind": u.kind,
-                "began_ms": u.began_ms,
-                "open_ms": u.open_ms,
-                "outcome": u.outcome,
-                "after": ", ".join(u.depends_on),
-                "left": round(u.began_ms * scale, 2),
-                "width": max(round((u.open_ms or 0) * scale, 2), 0.5),
+                "name": bar.times.name,
+                "kind": bar.times.kind,
+                "began_ms": bar.times.began_ms,
+                "open_ms": bar.times.open_ms,
+                "outcome": bar.times.outcome,
+                "after": ", ".join(bar.times.depends_on),
+                "left": bar.left,
+                "width": bar.width,
             }
-            for u in timeline.units
+            for bar in timeline.bars()
         ],
     }
 
@@ -149,6 +147,10 @@ def _overrides(runtime: Runtime) -> Iterator[dict[str, str]]:
     """The providers of the live containers that something other than the runtime overrides."""
     for cls, instance in runtime.containers.items():
         for name, provider in instance.providers.items():
+            if isinstance(provider, providers.Configuration):
+                # Loading a configuration (from_value, from_dict, from_yaml, ...) overrides it
+                # with the values loaded: that is how it is set, not a stand-in.
+                continue
             for replacement in provider.overridden:
                 if not isinstance(replacement, Guard):
                     yield {"provider": f"{cls.__name__}.{name}", "by": _described(replacement)}

@@ -49,6 +49,17 @@ class UnitTimes:
         return None if self.ended_ms is None else self.ended_ms - self.began_ms
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One unit's opening as a bar of a chart of its startup, placed in percent of the whole."""
+
+    times: UnitTimes
+    left: float
+    """Where it begins: the time it waited, in percent of the startup's duration."""
+    width: float
+    """How long it took, in percent (at least 0.5, so that an instant opening still shows)."""
+
+
 @dataclass
 class StartupTimeline:
     """One startup of the lifespan in this process."""
@@ -70,6 +81,18 @@ class StartupTimeline:
             if times.name == name:
                 return times
         raise KeyError(name)
+
+    def bars(self) -> list[Bar]:
+        """Each unit's opening as a bar of a chart, for a page to draw (an ended startup's)."""
+        scale = 100 / self.duration_ms if self.duration_ms else 0.0
+        return [
+            Bar(
+                times,
+                left=round(times.began_ms * scale, 2),
+                width=max(round((times.open_ms or 0) * scale, 2), 0.5),
+            )
+            for times in self.units
+        ]
 
     def _offset_ms(self, event: events.Event) -> float:
         return round((event.time_ns - self.began_ns) / 1e6, 3)

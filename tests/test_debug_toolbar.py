@@ -9,7 +9,7 @@ import pytest
 from dependency_injector import providers
 from django.test import AsyncClient, Client
 
-from django_lifespan_di import LifespanThread, recording
+from django_lifespan_di import LifespanThread, get_container, recording
 from django_lifespan_di.testing import override_providers
 from tests.project.containers import Container, Tracked
 from tests.project.injected_views import AsyncClassView
@@ -109,6 +109,21 @@ async def test_without_the_toolbar_the_per_call_path_is_unchanged(
     assert not recording.active()
     await client.get("/inject/async-class/", headers={"X-No-Toolbar": "1"})
     assert spec.published is not None
+
+
+async def test_a_loaded_configuration_is_not_shown_as_an_override(
+    lifespan: dict[str, Any],
+) -> None:
+    config = get_container(Container).config
+    config.greeting.from_value("hi")  # dependency-injector overrides the config to load it
+    try:
+        client = AsyncClient()
+        await client.get("/inject/async-class/")
+        content = await panel(client)
+    finally:
+        config.reset_last_overriding()
+    assert "<code>Container.config</code>" not in content
+    assert "Overridden providers</h4>\n  \n    <p>None.</p>" in content
 
 
 def test_the_panel_works_under_wsgi_with_a_sync_view(lifespan_thread: LifespanThread) -> None:

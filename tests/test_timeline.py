@@ -42,6 +42,11 @@ async def test_the_timeline_shows_what_opened_together_and_what_waited() -> None
     assert manager.began_ms >= max(u.ended_ms or 0 for u in (first, sibling, middle, last))
     assert all(u.open_ms is not None and u.open_ms >= 0 for u in timeline.units)
     assert timeline.duration_ms >= (manager.ended_ms or 0)
+    # As a chart: each opening a bar, placed in percent of the whole startup.
+    bars = timeline.bars()
+    assert [bar.times for bar in bars] == timeline.units
+    assert all(0 <= bar.left and 0.5 <= bar.width and bar.left + bar.width <= 100.5 for bar in bars)
+    assert bars[-1].left >= bars[0].left + bars[0].width - 0.01  # the manager came last
     with pytest.raises(KeyError):
         timeline.unit("ChainContainer.service")  # a Factory: nothing opened
 
