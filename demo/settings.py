@@ -12,6 +12,7 @@ USE_TZ = True
 # times and the status page (UTC) in agreement.
 TIME_ZONE = "UTC"
 ROOT_URLCONF = "demo.urls"
+# --8<-- [start:toolbar]
 INSTALLED_APPS = ["django.contrib.staticfiles", "debug_toolbar", "django_lifespan_di", "demo"]
 MIDDLEWARE = [
     # django-debug-toolbar on every HTML page for 127.0.0.1, with the lifespan's panel.
@@ -27,6 +28,7 @@ DEBUG_TOOLBAR_PANELS = [
     *PANELS_DEFAULTS,
     "django_lifespan_di.debug_toolbar.LifespanPanel",
 ]
+# --8<-- [end:toolbar]
 DATABASES: dict[str, dict[str, str]] = {}
 LIFESPAN_DI = {
     "CONTAINERS": ["demo.containers.Container"],

@@ -2,10 +2,12 @@
 
 A log line is for people; the fields are for tools. ``emit()`` logs the human message on the
 ``django_lifespan_di`` logger as before and puts stable fields into the record's ``extra``
-(``event``, ``pid``, and for a resource or lifespan manager ``resource`` and ``kind``, plus
+(``event_name``, ``pid``, and for a resource or lifespan manager ``resource`` and ``kind``, plus
 ``duration_ms`` and ``error`` where they apply), so structlog, python-json-logger and
 OpenTelemetry's log bridge read them without parsing text. The table of events is in
-``docs/guides/observability.md``.
+``docs/guides/observability.md``. The name's field is ``event_name``, not ``event``: structlog
+keeps a record's message under ``event``, and its ``ExtraAdder`` would replace the message with
+the name.
 
 The same events drive what shows the lifespan: the startup timeline (``timeline.py``) and the
 OpenTelemetry spans (``telemetry.py``) are observers (``OBSERVERS``) called with each event,
@@ -42,7 +44,7 @@ class Event:
     name: str
     """``lifespan.started``, ``resource.stopped``, ... (the table in the docs)."""
     fields: Mapping[str, Any]
-    """What the log record got in ``extra``: ``event`` and ``pid`` included."""
+    """What the log record got in ``extra``: ``event_name`` and ``pid`` included."""
     time_ns: int
     """When it happened: ``time.time_ns()``, the clock OpenTelemetry stamps spans with."""
     about: object
@@ -66,7 +68,7 @@ def emit(
 
     ``about``: the unit (adds ``resource`` and ``kind``) or runtime the event is about.
     """
-    extra: dict[str, Any] = {"event": name, "pid": os.getpid()}
+    extra: dict[str, Any] = {"event_name": name, "pid": os.getpid()}
     if isinstance(about, Unit):
         extra["resource"], extra["kind"] = about.name, about.kind
     extra.update(fields)
@@ -81,7 +83,7 @@ def emit(
             logger.exception(
                 "An observer of the lifespan's events failed on %s",
                 name,
-                extra={"event": "observer.failed", "pid": os.getpid(), "observed": name},
+                extra={"event_name": "observer.failed", "pid": os.getpid(), "observed": name},
             )
 
 

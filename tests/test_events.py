@@ -23,13 +23,13 @@ def _debug_level(caplog: pytest.LogCaptureFixture) -> None:
 def fields(record: logging.LogRecord) -> dict[str, object]:
     return {
         key: getattr(record, key)
-        for key in ("event", "pid", "resource", "kind", "duration_ms", "error")
+        for key in ("event_name", "pid", "resource", "kind", "duration_ms", "error")
         if hasattr(record, key)
     }
 
 
 def of(records: list[logging.LogRecord], event: str) -> list[logging.LogRecord]:
-    return [r for r in records if getattr(r, "event", None) == event]
+    return [r for r in records if getattr(r, "event_name", None) == event]
 
 
 async def test_a_run_emits_each_event_with_its_fields(caplog: pytest.LogCaptureFixture) -> None:
@@ -39,7 +39,7 @@ async def test_a_run_emits_each_event_with_its_fields(caplog: pytest.LogCaptureF
 
     ours = [r for r in caplog.records if r.name == "django_lifespan_di"]
     assert all(r.pid == os.getpid() for r in ours)  # type: ignore[attr-defined]
-    names = [r.event for r in ours]  # type: ignore[attr-defined]
+    names = [r.event_name for r in ours]  # type: ignore[attr-defined]
     assert names[0] == "lifespan.starting"
     assert names[-1] == "lifespan.stopped"
     assert names.count("resource.starting") == names.count("resource.started") == 4
@@ -51,7 +51,7 @@ async def test_a_run_emits_each_event_with_its_fields(caplog: pytest.LogCaptureF
 
     [started] = [r for r in of(ours, "resource.started") if r.resource == "ChainContainer.middle"]  # type: ignore[attr-defined]
     assert fields(started) == {
-        "event": "resource.started",
+        "event_name": "resource.started",
         "pid": os.getpid(),
         "resource": "ChainContainer.middle",
         "kind": "resource",
@@ -82,7 +82,7 @@ async def test_failures_carry_the_error_type_never_its_message(
 
     [failed_start] = of(caplog.records, "resource.failed")[:1]
     assert fields(failed_start) == {
-        "event": "resource.failed",
+        "event_name": "resource.failed",
         "pid": os.getpid(),
         "resource": "ChainContainer.last",
         "kind": "resource",
@@ -124,11 +124,11 @@ async def test_observers_get_each_event_and_one_that_fails_breaks_nothing(
     await runtime.start()
     await runtime.stop()
 
-    logged = [getattr(r, "event", None) for r in caplog.records]
+    logged = [getattr(r, "event_name", None) for r in caplog.records]
     assert [e.name for e in seen] == [e for e in logged if e and e != "observer.failed"]
     first = seen[0]
     assert first.about is runtime
-    assert first.fields["event"] == "lifespan.starting"
+    assert first.fields["event_name"] == "lifespan.starting"
     assert first.time_ns <= seen[-1].time_ns
     failures = of(caplog.records, "observer.failed")
     assert len(failures) == len(seen)

@@ -45,7 +45,10 @@ async def test_the_timeline_shows_what_opened_together_and_what_waited() -> None
     # As a chart: each opening a bar, placed in percent of the whole startup.
     bars = timeline.bars()
     assert [bar.times for bar in bars] == timeline.units
-    assert all(0 <= bar.left and 0.5 <= bar.width and bar.left + bar.width <= 100.5 for bar in bars)
+    for bar in bars:
+        assert bar.left >= 0
+        assert bar.width >= 0.5
+        assert bar.left + bar.width <= 100.5
     assert bars[-1].left >= bars[0].left + bars[0].width - 0.01  # the manager came last
     with pytest.raises(KeyError):
         timeline.unit("ChainContainer.service")  # a Factory: nothing opened
