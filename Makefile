@@ -58,8 +58,8 @@ $(DEMO_VENV)/bin/.installed: requirements/demo.txt requirements/bootstrap.txt
 	$(call UV_PIP,$(DEMO_VENV)) -r requirements/demo.txt
 	touch $@
 demo: $(DEMO_VENV)/bin/.installed
-	@echo "Open $(DEMO_URL)/ (status page), $(DEMO_URL)/quote/, $(DEMO_URL)/visits/,"
-	@echo "     $(DEMO_URL)/state/, $(DEMO_URL)/status.json and $(DEMO_URL)/ready/"
+	@echo "Open $(DEMO_URL)/ (status page, with the debug toolbar's Lifespan panel), $(DEMO_URL)/quote/,"
+	@echo "     $(DEMO_URL)/visits/, $(DEMO_URL)/state/, $(DEMO_URL)/status.json and $(DEMO_URL)/ready/"
 	@echo "Also: PYTHONPATH=. $(DEMO_VENV)/bin/python demo/manage.py demo_quotes   (Ctrl-C stops the server)"
 	PYTHONPATH=. DJANGO_SETTINGS_MODULE=demo.settings \
 		$(DEMO_VENV)/bin/uvicorn demo.asgi:application --host 127.0.0.1 --port 8000

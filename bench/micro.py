@@ -11,6 +11,12 @@ per run, its JSON on the last line::
 
     python -m bench.micro --calls 2000 --repeat 120
 
+``--traced`` sets OpenTelemetry's SDK tracer provider (spans kept in memory) before the
+lifespan starts, so that its startup is traced; ``--views`` times a subset. ``make bench``'s
+``telemetry`` phase runs both, to show that tracing costs nothing per call::
+
+    python -m bench.micro --views plain,lifespan_di_3,lifespan_di_middleware --traced
+
 ``floor`` is the least any injecting decorator does: one more async wrapper, one dict merge.
 The ``step_*`` wrappers rebuild ``@inject``'s per-call path (``django_lifespan_di/injection.py``,
 ``async_call``) one guard at a time on top of the floor, reading the same runtime objects: the
@@ -25,7 +31,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -73,8 +79,23 @@ async def time_calls(view: View, request: HttpRequest, number: int) -> float:
     return (time.perf_counter_ns() - begun) / number
 
 
-async def decorator_costs(number: int, repeat: int) -> dict[str, float]:
-    """Best ns per call of each view over ``repeat`` interleaved runs."""
+def set_tracer_provider() -> Callable[[], list[str]]:
+    """OpenTelemetry's SDK as an application sets it up, spans kept in memory: the names of the
+    spans exported so far, when called."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return lambda: [span.name for span in exporter.get_finished_spans()]
+
+
+async def decorator_costs(number: int, repeat: int, only: Sequence[str] = ()) -> dict[str, float]:
+    """Best ns per call of each view (of ``only``, if given) over ``repeat`` interleaved runs."""
     from django.test import RequestFactory
     from wireup.integration.django import wireup_middleware
 
@@ -119,6 +140,8 @@ async def decorator_costs(number: int, repeat: int) -> dict[str, float]:
                 "di_wired_1": views_di_wired.micro_1,
                 "di_wired_3": views_di_wired.micro_3,
             }
+            if only:
+                views = {name: views[name] for name in only}
             best = dict.fromkeys(views, float("inf"))
 
             async def interleaved(request: HttpRequest) -> HttpResponse:
@@ -142,6 +165,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=120)
+    parser.add_argument("--views", default="", help="a comma-separated subset of the views")
+    parser.add_argument("--traced", action="store_true", help="set a tracer provider first")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings_micro")
     import django
@@ -149,21 +174,22 @@ def main() -> None:
     django.setup()
     import uvloop
 
+    spans = set_tracer_provider() if args.traced else list
+    only = [name for name in args.views.split(",") if name]
     # The same measurements on asyncio's loop and on uvloop's (what `uvicorn[standard]` runs),
     # one after the other in one process.
-    costs = asyncio.run(decorator_costs(args.calls, args.repeat))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        uvloop_costs = runner.run(decorator_costs(args.calls, args.repeat))
-    print(
-        json.dumps(
-            {
-                "ns_per_call": costs,
-                "uvloop_ns_per_call": uvloop_costs,
-                "calls": args.calls,
-                "repeat": args.repeat,
-            }
-        )
-    )
+    costs = asyncio.run(decorator_costs(args.calls, args.repeat, only))
+    uvloop_costs: dict[str, float] = {}
+    if not args.traced:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            uvloop_costs = runner.run(decorator_costs(args.calls, args.repeat, only))
+    # Proof that the traced run traced its lifespan (and the other did not).
+    traced = {"lifespan.startup", "lifespan.shutdown"} <= set(spans())
+    assert traced == args.traced, spans()
+    results = {"ns_per_call": costs, "calls": args.calls, "repeat": args.repeat}
+    if uvloop_costs:
+        results["uvloop_ns_per_call"] = uvloop_costs
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

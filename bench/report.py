@@ -5,10 +5,16 @@ The words are written by hand in ``docs/benchmarks.md``, which includes each tab
 to write them again from the committed results::
 
     python -m bench.report
+
+A phase measured again on its own (``python -m bench.run --only telemetry --save run.json``)
+replaces that phase's figures in ``bench/results.json``, and the tables say when it ran::
+
+    python -m bench.report --merge run.json
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import operator
@@ -126,6 +132,10 @@ TARGETS = (
     Target("`@inject` over a plain call: uvloop over asyncio", "both loops, one run", "micro",
            "(micro.uvloop_ns_per_call.lifespan_di_3 - micro.uvloop_ns_per_call.plain)"
            " / (micro.ns_per_call.lifespan_di_3 - micro.ns_per_call.plain)", "≤", 1.2, "times"),
+    Target("`@inject`, 3 resources, with a tracer provider set, ratio to without", AWAITED,
+           "micro", "telemetry.ratio.lifespan_di_3", "≤", 1.03, "ratio"),
+    Target("the middleware, with a tracer provider set, ratio to without", AWAITED, "micro",
+           "telemetry.ratio.lifespan_di_middleware", "≤", 1.03, "ratio"),
     Target("10 independent resources of 100 ms start in", LIFESPAN, "startup",
            "startup.independent_ms", "<", "1.5 * startup.sleep_ms", "ms"),
     Target("a chain of 3 dependent resources starts in order", LIFESPAN, "startup",
@@ -325,6 +335,19 @@ def steps_table(results: dict[str, Any]) -> list[list[str]]:
     return found
 
 
+def telemetry_table(results: dict[str, Any]) -> list[list[str]]:
+    telemetry = results["telemetry"]
+    untraced, traced = (telemetry["ns_per_call"][mode] for mode in ("untraced", "traced"))
+    return [
+        ["call", "ns per call, no tracer provider", "ns per call, tracer provider set", "ratio"],
+        *labelled(
+            telemetry["ratio"],
+            MICRO_LABELS,
+            lambda n: [f"{untraced[n]:,.0f}", f"{traced[n]:,.0f}", f"{telemetry['ratio'][n]:.3f}"],
+        ),
+    ]
+
+
 def startup_table(results: dict[str, Any]) -> list[list[str]]:
     startup = results["startup"]
     count, sleep, chain = (
@@ -428,6 +451,10 @@ def run_table(results: dict[str, Any]) -> list[list[str]]:
         ["packages", ", ".join(f"{name} {version}" for name, version in info["packages"].items())],
         ["load generator", info["load_generator"]],
         ["pinning", info["pinning"]],
+        *(
+            [f"`{phase}` run again on its own", when]
+            for phase, when in results.get("merged", {}).items()
+        ),
     ]
 
 
@@ -448,6 +475,7 @@ SECTIONS: tuple[tuple[str, Callable[[dict[str, Any]], list[list[str]]]], ...] = 
     ("direct", direct_table),
     ("micro", micro_table),
     ("steps", steps_table),
+    ("telemetry", telemetry_table),
     ("startup", startup_table),
     ("scaling", scaling_table),
     ("suite", suite_table),
@@ -553,5 +581,30 @@ def write(results: dict[str, Any]) -> None:
     print(f"wrote {TABLES.relative_to(BENCH.parent)}, {PLOT.relative_to(BENCH.parent)}")
 
 
+def merged(results: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with the phases of the partial ``run`` in place of their own figures."""
+    combined = {**results, "merged": dict(results.get("merged", {}))}
+    combined["budget"] = {**results["budget"], **run["budget"]}
+    for key in ("phase_seconds", "phase_load"):
+        combined[key] = {**results[key], **run[key]}
+    for phase in run["phase_seconds"]:
+        combined[phase] = run[phase]
+        load = " / ".join(map(str, run["machine"]["load_average_at_start"]))
+        combined["merged"][phase] = f"{run['machine']['date']}, load average at start {load}"
+    return combined
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--merge", type=Path, help="a partial run's results (bench.run --save)")
+    args = parser.parse_args(argv)
+    results = json.loads(RESULTS.read_text())
+    if args.merge:
+        results = merged(results, json.loads(args.merge.read_text()))
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {RESULTS.relative_to(BENCH.parent)}")
+    write(results)
+
+
 if __name__ == "__main__":
-    write(json.loads(RESULTS.read_text()))
+    main()

@@ -4,6 +4,7 @@
    interleaved rounds (A B C D, B C D A, ...), each as a ratio to plain Django;
    1b. the same request path in-process, without the network (``bench/direct.py``);
 2. decorator cost against the floor, stock dependency-injector and wireup (``bench/micro.py``);
+   2b. ``@inject`` and the middleware with an OpenTelemetry tracer provider set and without;
 3. startup and shutdown: concurrency, order, scaling to 1,000 resources (``bench/startup.py``);
 4. a test suite: per-test against session-wide lifespan (``bench/suite.py``);
 5. what the shared pooled client buys against a new client per request;
@@ -87,6 +88,7 @@ class Budget:
     direct_requests: int  # per process of the in-process request cost
     micro_calls: int
     micro_repeat: int
+    telemetry_rounds: int  # pairs of bench/micro.py processes, one traced, one not
     startup_runs: int
     suite_rounds: int
     wsgi_rounds: int  # the sync views
@@ -110,6 +112,7 @@ FULL = Budget(
     direct_requests=1_500,
     micro_calls=2_000,
     micro_repeat=120,
+    telemetry_rounds=6,
     startup_runs=5,
     suite_rounds=3,
     wsgi_rounds=12,
@@ -132,6 +135,7 @@ QUICK = Budget(
     direct_requests=300,
     micro_calls=1_000,
     micro_repeat=10,
+    telemetry_rounds=1,
     startup_runs=1,
     suite_rounds=1,
     wsgi_rounds=1,
@@ -302,6 +306,28 @@ def bench_micro(budget: Budget) -> dict[str, Any]:
     """bench/micro.py in a process of its own (not pinned: the best run is the quietest)."""
     command = ["bench.micro", "--calls", str(budget.micro_calls)]
     return run_json([*command, "--repeat", str(budget.micro_repeat)])
+
+
+#: What the telemetry phase times: the per-call paths that tracing must leave as they are.
+TELEMETRY_VIEWS = ("plain", "lifespan_di_3", "lifespan_di_middleware")
+
+
+def bench_telemetry(budget: Budget) -> dict[str, Any]:
+    """``@inject`` and the middleware with an OpenTelemetry tracer provider set and without:
+    bench/micro.py processes in pairs, the traced one first in every other round; the best
+    figure of each over all rounds, and its ratio traced over untraced."""
+    command = ["bench.micro", "--calls", str(budget.micro_calls)]
+    command += ["--repeat", str(budget.micro_repeat), "--views", ",".join(TELEMETRY_VIEWS)]
+    best: dict[str, dict[str, float]] = {"untraced": {}, "traced": {}}
+    for round_number in range(budget.telemetry_rounds):
+        modes = ("untraced", "traced") if round_number % 2 == 0 else ("traced", "untraced")
+        for mode in modes:
+            ns = run_json([*command, *(["--traced"] if mode == "traced" else [])])
+            for view, figure in ns["ns_per_call"].items():
+                best[mode][view] = min(best[mode].get(view, figure), figure)
+            print(f"  round {round_number + 1}: {mode} {ns['ns_per_call']}", flush=True)
+    ratio = {view: best["traced"][view] / best["untraced"][view] for view in TELEMETRY_VIEWS}
+    return {"ns_per_call": best, "ratio": ratio}
 
 
 def bench_startup(budget: Budget) -> dict[str, Any]:
@@ -475,6 +501,7 @@ RUNNERS = {
     "overhead": bench_overhead,
     "direct": bench_direct,
     "micro": bench_micro,
+    "telemetry": bench_telemetry,
     "startup": bench_startup,
     "health": bench_health,
     "databases": bench_databases,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from debug_toolbar.toolbar import debug_toolbar_urls
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path
 
 from demo import views
@@ -12,4 +14,6 @@ urlpatterns = [
     path("state/", views.state_view),
     path("status.json", views.status_json_view),
     path("ready/", readiness_view),
+    *debug_toolbar_urls(),
+    *staticfiles_urlpatterns(),
 ]

@@ -6,11 +6,11 @@ import os
 
 import httpx
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.html import format_html, format_html_join
+from django.shortcuts import render
 from django.views import View
 
 from demo.containers import Container
-from demo.store import VisitStore
+from demo.store import Visit, VisitStore
 from django_lifespan_di import (
     LifespanHttpRequest,
     LifespanNotRunning,
@@ -18,7 +18,7 @@ from django_lifespan_di import (
     inject,
     resource_status,
 )
-from django_lifespan_di.status import ResourceStatus
+from django_lifespan_di.timeline import startup_timeline
 
 #: What the pages link to, with what each shows; "/" lists them.
 PAGES = (
@@ -27,12 +27,6 @@ PAGES = (
     ("/state/", "a view reading request.state (the lifespan state; ids show the sharing)"),
     ("/status.json", "every resource's status as JSON (django_lifespan_di.resource_status)"),
     ("/ready/", "the readiness probe (django_lifespan_di.readiness_view): 200 or 503"),
-)
-
-NOT_RUNNING_PAGE = (
-    "<!doctype html><html><head><meta charset='utf-8'><title>django-lifespan-di demo</title>"
-    "</head><body><h1>The lifespan is not running</h1><p>{}</p><p>Start the demo with "
-    "<code>make demo</code>.</p></body></html>"
 )
 
 
@@ -93,44 +87,30 @@ async def status_json_view(request: HttpRequest) -> JsonResponse:
 
 
 async def status_page_view(request: HttpRequest) -> HttpResponse:
-    """The home page: which resources are live and since when, and links to every page."""
+    """The home page: each resource's state and timings, the last startup, links to every page.
+
+    The timeline is the one the OpenTelemetry spans and the debug toolbar's panel are made of
+    (``django_lifespan_di.timeline``): which resources opened in parallel, which waited.
+    """
     try:
         statuses = resource_status()
     except LifespanNotRunning as exc:
         # Served without the lifespan (runserver, uvicorn --lifespan off): say why, readably.
-        return HttpResponse(format_html(NOT_RUNNING_PAGE, exc), status=503)
-    rows = format_html_join(
-        "\n",
-        "<tr><td><code>{}</code></td><td>{}</td><td class='{}'>{}</td><td>{}</td>"
-        "<td>{}</td><td>{}</td></tr>",
-        (_row(s) for s in statuses),
-    )
-    links = format_html_join(
-        "\n", "<li><a href='{}'>{}</a>: {}</li>", ((url, url, text) for url, text in PAGES)
-    )
-    page = format_html(
-        "<!doctype html><html><head><meta charset='utf-8'><title>django-lifespan-di demo</title>"
-        "<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .8em;"
-        "text-align:left}}.ready{{color:green}}.failed{{color:red}}</style></head><body>"
-        "<h1>django-lifespan-di demo</h1><h2>Resources ({} of {} ready)</h2>"
-        "<table><tr><th>name</th><th>kind</th><th>status</th><th>since (UTC)</th>"
-        "<th>startup</th><th>error</th></tr>{}</table><h2>Pages</h2><ul>{}</ul></body></html>",
-        sum(s.is_ready for s in statuses),
-        len(statuses),
-        rows,
-        links,
-    )
-    return HttpResponse(page)
+        not_running = {"running": False, "reason": str(exc), "pages": PAGES}
+        return render(request, "demo/status.html", not_running, status=503)
+    context = {
+        "running": True,
+        "pid": os.getpid(),
+        "statuses": statuses,
+        "ready": sum(s.is_ready for s in statuses),
+        "timeline": startup_timeline(),
+        "visits": await recent_visits(),
+        "pages": PAGES,
+    }
+    return render(request, "demo/status.html", context)
 
 
-def _row(status: ResourceStatus) -> tuple[str, ...]:
-    startup = "" if status.startup_ms is None else f"{status.startup_ms:.1f} ms"
-    return (
-        status.name,
-        status.kind,
-        status.status,
-        status.status,
-        status.since.strftime("%Y-%m-%d %H:%M:%S"),
-        startup,
-        status.error or "",
-    )
+@inject
+async def recent_visits(store: VisitStore = Provide[Container.store]) -> list[Visit]:
+    """The last visits, for the home page: ``@inject`` serves any function, not only views."""
+    return await store.recent(5)

@@ -15,3 +15,9 @@ class LifespanDIConfig(AppConfig):
         # Forgetting LifespanStateMiddleware then says what to add, not just that the request
         # has no attribute 'state' (see StateNotSet).
         explain_missing_state()
+        # The startup timeline and the OpenTelemetry spans hang on the lifespan's events.
+        from django_lifespan_di import events, telemetry, timeline
+
+        for observer in (timeline.observe, telemetry.observe):
+            if observer not in events.OBSERVERS:
+                events.OBSERVERS.append(observer)

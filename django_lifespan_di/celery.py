@@ -29,7 +29,7 @@ from typing import Any
 from celery import Celery, Task, signals
 from celery.utils.imports import symbol_by_name
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, events
 from django_lifespan_di.exceptions import ConfigurationError, StartupError
 from django_lifespan_di.thread import (
     start_process_lifespan,
@@ -38,8 +38,6 @@ from django_lifespan_di.thread import (
 )
 
 __all__ = ["LifespanTask", "setup_lifespan"]
-
-logger = logging.getLogger("django_lifespan_di")
 
 
 class LifespanTask(Task):  # type: ignore[misc]  # Celery ships no type hints
@@ -106,11 +104,21 @@ def _start_in_worker_process(**kwargs: Any) -> None:
     except StartupError:
         pass  # logged by the runtime; every task of this process is refused with it
     except Exception:
-        logger.exception("The lifespan of this worker process failed to start")
+        events.emit(
+            "celery.startup_failed",
+            "The lifespan of this worker process failed to start",
+            level=logging.ERROR,
+            exc_info=True,
+        )
 
 
 def _stop(**kwargs: Any) -> None:
     try:
         stop_process_lifespan()
     except Exception:
-        logger.exception("The lifespan of this worker process failed to shut down")
+        events.emit(
+            "celery.shutdown_failed",
+            "The lifespan of this worker process failed to shut down",
+            level=logging.ERROR,
+            exc_info=True,
+        )

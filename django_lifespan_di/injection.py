@@ -33,7 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 from asgiref.sync import async_to_sync, sync_to_async
 from dependency_injector import containers, providers
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, recording
 from django_lifespan_di.exceptions import EventLoopError, InjectionError, LifespanNotRunning
 from django_lifespan_di.graph import Guard, RequestResource, effective
 from django_lifespan_di.naming import dotted_name, provider_name
@@ -374,12 +374,37 @@ def _prepare(
         with _lock:
             if runtime.epoch == epoch:
                 _plans.setdefault(runtime, {})[spec] = plan
-    # Sync code finds its run without a loop only while the process has one run.
-    if plan.simple and runtime.phase == "running" and (spec.awaited or len(runs_by_loop) == 1):
+    # Sync code finds its run without a loop only while the process has one run; while the
+    # debug toolbar's panel records a request, every call takes this path.
+    if (
+        plan.simple
+        and runtime.phase == "running"
+        and (spec.awaited or len(runs_by_loop) == 1)
+        and not recording.active()
+    ):
         with _lock:
             if runtime.epoch == epoch:
                 _publish(spec, plan.constants, runtime)
+    record = recording.current.get()
+    if record is not None:
+        _record(record, spec, plan, kwargs)
     return runtime, plan, args, kwargs
+
+
+def _record(
+    record: recording.RequestRecord, spec: InjectionSpec, plan: InjectionPlan, given: dict[str, Any]
+) -> None:
+    """Add what this call of ``spec``'s function is handed to the request's ``record``."""
+    for parameter in spec.parameters:
+        if parameter.name in given:
+            served = "given"
+        elif parameter.name in plan.constants:
+            served = "object"
+        else:
+            served = "per call"
+        record.injected.append(
+            recording.Injected(spec.name, parameter.name, describe_marker(parameter.marker), served)
+        )
 
 
 # -- what is kept per run -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from dependency_injector import providers, resources
 
+from django_lifespan_di import events
 from django_lifespan_di.waiting import discard_outcome
 
 T = TypeVar("T")
@@ -243,6 +244,9 @@ def _undo(undo: Callable[[Any], object], value: Any) -> None:
     try:
         undo(value)
     except Exception:
-        logging.getLogger("django_lifespan_di").exception(
-            "Closing what a cancelled start had opened failed"
+        events.emit(
+            "resource.undo_failed",
+            "Closing what a cancelled start had opened failed",
+            level=logging.ERROR,
+            exc_info=True,
         )

@@ -22,10 +22,8 @@ import sys
 import threading
 from typing import Any
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, events
 from django_lifespan_di.runtime import lifespan, stop_wait_limit
-
-logger = logging.getLogger("django_lifespan_di")
 
 #: The lifespan of each installed reactor (one per process), so that every application built
 #: with ``get_asgi_application()`` shares one, as they would share the server's lifespan.
@@ -89,13 +87,20 @@ class ReactorLifespan:
                 await self._stop_requested.wait()
         except Exception:
             if started.done():
-                logger.exception("The lifespan's shutdown failed")
+                events.emit(
+                    "daphne.shutdown_failed",
+                    "The lifespan's shutdown failed",
+                    level=logging.ERROR,
+                    exc_info=True,
+                )
             else:
                 # The runtime has logged the StartupError, naming the culprit.
                 started.set_result(False)
-                logger.error(
+                events.emit(
+                    "daphne.startup_failed",
                     "The lifespan failed to start under daphne: every request is answered "
-                    "503 until the server is restarted."
+                    "503 until the server is restarted.",
+                    level=logging.ERROR,
                 )
         finally:
             self._finished.set()
@@ -121,4 +126,10 @@ class ReactorLifespan:
         self.loop.call_soon_threadsafe(self._stop_requested.set)
         limit = stop_wait_limit()
         if not self._finished.wait(limit):
-            logger.error("The lifespan did not stop within %g s at interpreter exit", limit)
+            events.emit(
+                "daphne.stop_timed_out",
+                "The lifespan did not stop within %g s at interpreter exit",
+                limit,
+                level=logging.ERROR,
+                duration_ms=events.milliseconds(limit),
+            )

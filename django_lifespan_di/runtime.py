@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from dependency_injector import containers, providers
 
-from django_lifespan_di import _internals
+from django_lifespan_di import _internals, events
 from django_lifespan_di.conf import ContainerEntry, conf, container_class
 from django_lifespan_di.exceptions import (
     ConfigurationError,
@@ -74,7 +74,6 @@ from django_lifespan_di.waiting import (
     wait_uncancellable,
 )
 
-logger = logging.getLogger("django_lifespan_di")
 Phase = Literal["created", "starting", "running", "draining", "stopping", "stopped"]
 PHASE_WORDS: dict[Phase, str] = {
     "created": "not started yet",
@@ -560,6 +559,13 @@ class Runtime:
         # No request is served before startup completes: every task that appears meanwhile,
         # but this one, is the lifespan's own.
         before = asyncio.all_tasks()
+        events.emit(
+            "lifespan.starting",
+            "Lifespan starting (pid %d)",
+            self.pid,
+            level=logging.DEBUG,
+            about=self,
+        )
         reporting = asyncio.ensure_future(self._report_slow_startup())
         try:
             await self._open_resources(deadline)
@@ -578,12 +584,25 @@ class Runtime:
             progress = self._progress_when_cancelled or self.startup_progress(
                 opened="opened, and closed again"
             )
-            if isinstance(exc, StartupError):
-                logger.error("Lifespan startup failed: %s", exc)
+            events.emit(
+                "lifespan.startup_failed",
+                "Lifespan startup failed: %s",
+                exc,
+                level=logging.ERROR if isinstance(exc, StartupError) else logging.DEBUG,
+                about=self,
+                error=type(exc).__name__,
+                duration_ms=events.milliseconds(time.perf_counter() - began),
+            )
             failures = await shielded(self._close_opened())
             self._deactivate()
             if failures:
-                logger.error("While rolling back a failed startup, %s", ShutdownError(failures))
+                events.emit(
+                    "lifespan.rollback_failed",
+                    "While rolling back a failed startup, %s",
+                    ShutdownError(failures),
+                    level=logging.ERROR,
+                    about=self,
+                )
             if isinstance(exc, asyncio.CancelledError):
                 self._report_cut_short(time.perf_counter() - began, progress)
             raise
@@ -592,10 +611,15 @@ class Runtime:
             _starting.reset(token)
         self._own_tasks.update(asyncio.all_tasks() - before)
         self.phase = "running"
-        logger.info(
-            "Lifespan started %d resource(s) and manager(s) in %.1f ms",
+        seconds = time.perf_counter() - began
+        events.emit(
+            "lifespan.started",
+            "Lifespan started %d resource(s) and manager(s) in %.1f ms (pid %d)",
             len(self.units) - len(self.deferred),
-            (time.perf_counter() - began) * 1000,
+            seconds * 1000,
+            self.pid,
+            about=self,
+            duration_ms=events.milliseconds(seconds),
         )
         if self.deferred:
             # Its own task, after startup: the caller tells the server that startup has
@@ -626,12 +650,15 @@ class Runtime:
         began, after = self.loop.time(), SLOW_STARTUP_FIRST_SECONDS
         while True:
             await asyncio.sleep(began + after - self.loop.time())
-            logger.warning(
+            events.emit(
+                "lifespan.slow_startup",
                 "Lifespan startup has run for %.0f s: %s. Servers limit how long a startup may "
                 "take (see the deployment guide); slow resources may open after it "
                 "(LIFESPAN_DI['DEFERRED']).",
                 self.loop.time() - began,
                 self.startup_progress(),
+                level=logging.WARNING,
+                about=self,
             )
             after += SLOW_STARTUP_EVERY_SECONDS
 
@@ -647,7 +674,7 @@ class Runtime:
             f"deployment guide lists them, server by server) or list slow resources in "
             f"LIFESPAN_DI['DEFERRED']."
         )
-        logger.error(report)
+        events.emit("lifespan.startup_cut_short", "%s", report, level=logging.ERROR, about=self)
         startup_cut_short = (process_id, report)
 
     async def _open_resources(self, deadline: float) -> None:
@@ -728,7 +755,13 @@ class Runtime:
         for unit in still:
             if tasks[unit] in abandoned:
                 unit.mark("abandoned")
-                logger.error("Abandoned the start of %s: it ignored cancellation", unit.name)
+                events.emit(
+                    f"{unit.kind}.abandoned",
+                    "Abandoned the start of %s: it ignored cancellation",
+                    unit.name,
+                    level=logging.ERROR,
+                    about=unit,
+                )
 
     async def _open_deferred(self) -> None:
         """Open the deferred resources, each after its dependencies, within STARTUP_TIMEOUT.
@@ -760,12 +793,23 @@ class Runtime:
                 )
                 if opened.status != "abandoned":
                     opened.mark("failed", error)
-                logger.error("The deferred %s; this process goes on without it", error)
+                events.emit(
+                    "resource.failed",
+                    "The deferred %s; this process goes on without it",
+                    error,
+                    level=logging.ERROR,
+                    about=opened,
+                    error=type(error).__name__,
+                )
             elif failed_task(task):
-                logger.error(
+                events.emit(
+                    "resource.failed",
                     "The deferred %s did not open; this process goes on without it: %s",
                     opened.name,
                     task.exception(),
+                    level=logging.ERROR,
+                    about=opened,
+                    error=type(task.exception()).__name__,
                 )
 
     async def deferred_settled(self) -> None:
@@ -800,14 +844,24 @@ class Runtime:
                 unit.mark("failed", error)
                 raise error
         unit.mark("starting")
+        events.emit(
+            f"{unit.kind}.starting", "Starting %s", unit.name, level=logging.DEBUG, about=unit
+        )
         began = time.perf_counter()
         try:
             closer = await unit.open()
-        except StartupError as exc:
-            unit.mark("failed", exc)
-            raise
         except BaseException as exc:
             unit.mark("failed", exc)
+            events.emit(
+                f"{unit.kind}.failed",
+                "%s failed to start",
+                unit.name,
+                level=logging.DEBUG,
+                about=unit,
+                error=type(exc).__name__,
+            )
+            if isinstance(exc, StartupError):
+                raise
             task = asyncio.current_task()
             if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
                 # Given up on: startup's or shutdown's own wait, or an event loop closing under
@@ -829,7 +883,14 @@ class Runtime:
         if unit in self.deferred:
             self.state.update(unit.state_entries)  # later requests' request.state has it
         unit.mark("ready")
-        logger.info("Started %s in %.1f ms", unit.name, unit.startup_seconds * 1000)
+        events.emit(
+            f"{unit.kind}.started",
+            "Started %s in %.1f ms",
+            unit.name,
+            unit.startup_seconds * 1000,
+            about=unit,
+            duration_ms=events.milliseconds(unit.startup_seconds),
+        )
 
     # -- shutdown ---------------------------------------------------------------------------
 
@@ -846,13 +907,23 @@ class Runtime:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.shutdown_timeout
         self.phase = "draining"
+        events.emit(
+            "lifespan.stopping",
+            "Lifespan shutting down (pid %d)",
+            self.pid,
+            level=logging.DEBUG,
+            about=self,
+        )
         self.forget_caches()  # new calls take the full path, which refuses them
         opening = [u.name for u in self.resources if u in self.deferred and u.status == "starting"]
         if opening:
-            logger.warning(
+            events.emit(
+                "shutdown.deferred_cancelled",
                 "Shutdown began before these deferred resources opened; their opening is "
                 "cancelled: %s",
                 ", ".join(opening),
+                level=logging.WARNING,
+                about=self,
             )
         if self._deferring is not None and not self._deferring.done():
             self._deferring.cancel()
@@ -861,12 +932,37 @@ class Runtime:
         while self.in_flight() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECONDS)
         abandoned_calls = [(name, _abandoned_call(name, self)) for name in self.in_flight()]
+        events.emit(
+            "shutdown.drained",
+            "Drained the calls in flight in %.1f ms",
+            (loop.time() - deadline + self.shutdown_timeout) * 1000,
+            level=logging.DEBUG,
+            about=self,
+            duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+            still_running=len(abandoned_calls),
+        )
         self.phase = "stopping"
         failures = abandoned_calls + await self._close_opened(deadline)
         self._deactivate()
         if failures:
-            raise ShutdownError(failures)
-        logger.info("Lifespan shut down")
+            error = ShutdownError(failures)
+            events.emit(
+                "lifespan.shutdown_failed",
+                "Lifespan shutdown failed: %s",
+                error,
+                level=logging.DEBUG,
+                about=self,
+                error="ShutdownError",
+                duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+            )
+            raise error
+        events.emit(
+            "lifespan.stopped",
+            "Lifespan shut down (pid %d)",
+            self.pid,
+            about=self,
+            duration_ms=events.milliseconds(loop.time() - deadline + self.shutdown_timeout),
+        )
 
     async def _close_opened(self, deadline: float | None = None) -> list[tuple[str, BaseException]]:
         """Close what was opened: managers in reverse order, then resources by dependency."""
@@ -901,6 +997,9 @@ class Runtime:
         if closer is None:
             unit.mark("closed")
             return []
+        events.emit(
+            f"{unit.kind}.stopping", "Stopping %s", unit.name, level=logging.DEBUG, about=unit
+        )
         loop = asyncio.get_running_loop()
         budget = max(deadline - loop.time(), GRACE_SECONDS)
         began = time.perf_counter()
@@ -914,15 +1013,41 @@ class Runtime:
                 + (", and ignored cancellation: abandoned" if abandoned else "")
             )
             unit.mark("abandoned" if abandoned else "failed", error)
-            logger.error("Shutdown of %s timed out after %.1f s", unit.name, budget)
+            events.emit(
+                f"{unit.kind}.failed",
+                "Shutdown of %s timed out after %.1f s",
+                unit.name,
+                budget,
+                level=logging.ERROR,
+                about=unit,
+                error="TimeoutError",
+                duration_ms=events.milliseconds(budget),
+            )
             return [(unit.name, error)]
         failure = closing.result()
         if failure is not None:
             unit.mark("failed", failure)
-            logger.error("Shutdown of %s failed", unit.name, exc_info=failure)
+            events.emit(
+                f"{unit.kind}.failed",
+                "Shutdown of %s failed",
+                unit.name,
+                level=logging.ERROR,
+                about=unit,
+                exc_info=failure,
+                error=type(failure).__name__,
+                duration_ms=events.milliseconds(time.perf_counter() - began),
+            )
             return [(unit.name, failure)]
         unit.mark("closed")
-        logger.info("Stopped %s in %.1f ms", unit.name, (time.perf_counter() - began) * 1000)
+        seconds = time.perf_counter() - began
+        events.emit(
+            f"{unit.kind}.stopped",
+            "Stopped %s in %.1f ms",
+            unit.name,
+            seconds * 1000,
+            about=unit,
+            duration_ms=events.milliseconds(seconds),
+        )
         return []
 
     def in_flight(self) -> list[str]:

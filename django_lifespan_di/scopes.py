@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from dependency_injector import providers
 
+from django_lifespan_di import events, recording
 from django_lifespan_di._internals import provider_children
 from django_lifespan_di.exceptions import InjectionError
 from django_lifespan_di.graph import RequestResource
@@ -40,8 +41,6 @@ from django_lifespan_di.waiting import discard_outcome, wait_uncancellable
 __all__ = ["RequestResource", "RequestScope", "current_scope", "open_in_current_scope"]
 
 T = TypeVar("T")
-
-logger = logging.getLogger("django_lifespan_di")
 
 
 def is_async_request_resource(provider: providers.Provider[Any]) -> bool:
@@ -80,8 +79,12 @@ class RequestScope:
         #: Openings under way, for the askers that come while one awaits.
         self._opening: dict[int, asyncio.Future[Any]] = {}
         self.closed = False
+        #: What the request records, while the debug toolbar's panel records it.
+        self.record = recording.current.get()
 
-    async def open(self, provider: RequestResource[Any], *, sync_only: bool = False) -> Any:
+    async def open(
+        self, provider: RequestResource[Any], name: str, *, sync_only: bool = False
+    ) -> Any:
         """``provider``'s object for this call: opened once, closed with the scope.
 
         ``sync_only``: a sync one, opened where no event loop runs (``run_without_loop``); such
@@ -96,7 +99,7 @@ class RequestScope:
         if key in self._opened:
             return self._opened[key]
         if sync_only:
-            return await self._open(key, provider, sync_only=True)
+            return await self._open(key, provider, name, sync_only=True)
         waiting = self._opening.get(key)
         if waiting is not None:
             # Shielded: an asker that is cancelled must not cancel the opening others wait for.
@@ -104,7 +107,7 @@ class RequestScope:
         opening = self._opening[key] = asyncio.get_running_loop().create_future()
         opening.add_done_callback(discard_outcome)  # nobody else may be waiting for it
         try:
-            value = await self._open(key, provider, sync_only=False)
+            value = await self._open(key, provider, name, sync_only=False)
         except asyncio.CancelledError:
             opening.cancel()
             raise
@@ -116,13 +119,18 @@ class RequestScope:
         opening.set_result(value)
         return value
 
-    async def _open(self, key: int, provider: RequestResource[Any], *, sync_only: bool) -> Any:
+    async def _open(
+        self, key: int, provider: RequestResource[Any], name: str, *, sync_only: bool
+    ) -> Any:
         assert provider.provides is not None, "a RequestResource that provides nothing"
+        began = recording.now() if self.record is not None else 0.0
         args = [await value_of(arg) for arg in provider.args]
         kwargs = {name: await value_of(arg) for name, arg in provider.kwargs.items()}
         value, closer = await open_declaration(
             provider.provides, args, kwargs, call_inline, sync_only=sync_only
         )
+        if self.record is not None:
+            closer = _recorded(self.record, name, self.name, began, closer)
         if closer is not None:
             self._stack.push_async_exit(_exit_callback(closer))
         self._opened[key] = value
@@ -151,11 +159,15 @@ class RequestScope:
             _overrunning.add(closing)
             closing.add_done_callback(_overrunning.discard)
             closing.add_done_callback(discard_outcome)
-            logger.error(
+            events.emit(
+                "request.close_timed_out",
                 "The per-request resources of %s did not close within %g s "
                 "(LIFESPAN_DI['SHUTDOWN_TIMEOUT']); their cleanup goes on in the background",
                 self.name,
                 self.close_timeout,
+                level=logging.ERROR,
+                call=self.name,
+                duration_ms=events.milliseconds(self.close_timeout),
             )
             return
         closing.result()
@@ -175,6 +187,29 @@ def _exit_callback(closer: Closer) -> Any:
     return exit_
 
 
+def _recorded(
+    record: recording.RequestRecord, name: str, call: str, began: float, closer: Closer | None
+) -> Closer | None:
+    """Record the opening of ``name`` that began at ``began``; ``closer``, timed."""
+    times = recording.RequestResourceTimes(
+        name=name, function=call, opened_at=began, open_ms=(recording.now() - began) * 1000
+    )
+    record.request_resources.append(times)
+    if closer is None:
+        return None
+
+    async def close(error: BaseException | None) -> None:
+        closing = recording.now()
+        try:
+            await closer(error)
+        finally:
+            times.closed_at = recording.now()
+            times.close_ms = (times.closed_at - closing) * 1000
+            times.close_error = None if error is None else type(error).__name__
+
+    return close
+
+
 def open_in_current_scope(provider: RequestResource[Any], name: str) -> Any:
     """What the runtime's guard of a ``RequestResource`` answers a call with.
 
@@ -189,9 +224,9 @@ def open_in_current_scope(provider: RequestResource[Any], name: str) -> Any:
             f"Provide[...] into the view, task or function that uses it."
         )
     if is_async_request_resource(provider):
-        return scope.open(provider)
+        return scope.open(provider, name)
     return run_without_loop(
-        scope.open(provider, sync_only=True), f"The sync RequestResource {name}"
+        scope.open(provider, name, sync_only=True), f"The sync RequestResource {name}"
     )
 
 

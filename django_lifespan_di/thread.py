@@ -26,11 +26,9 @@ import weakref
 from types import TracebackType
 from typing import Any
 
-from django_lifespan_di import _internals, runtime
+from django_lifespan_di import _internals, events, runtime
 from django_lifespan_di.exceptions import LifespanError, ShutdownError
 from django_lifespan_di.runtime import lifespan, stop_wait_limit
-
-logger = logging.getLogger("django_lifespan_di")
 
 #: The event loops that ``LifespanThread``s run. Nothing but the lifespan runs on them, so a sync
 #: thread with no loop of its own (a request of Django's LiveServerThread, the sync test Client)
@@ -197,7 +195,12 @@ class LifespanThread:
         try:
             self.stop()
         except Exception:
-            logger.exception("The lifespan's shutdown at interpreter exit failed")
+            events.emit(
+                "thread.shutdown_failed",
+                "The lifespan's shutdown at interpreter exit failed",
+                level=logging.ERROR,
+                exc_info=True,
+            )
 
 
 def _wait(event: threading.Event, limit: float | None) -> bool:
@@ -214,7 +217,11 @@ def _wait(event: threading.Event, limit: float | None) -> bool:
         try:
             event.wait(remaining)
         except KeyboardInterrupt:
-            logger.warning("Ctrl-C while the lifespan shuts down: waiting for it to finish")
+            events.emit(
+                "shutdown.interrupt_ignored",
+                "Ctrl-C while the lifespan shuts down: waiting for it to finish",
+                level=logging.WARNING,
+            )
     return True
 
 

@@ -36,3 +36,23 @@ def test_a_full_run_judges_every_target() -> None:
     run that measures it)."""
     judged = [verdict.target for verdict in report.verdicts(committed_results())]
     assert judged == list(report.TARGETS)
+
+
+def test_a_phase_run_again_on_its_own_replaces_its_figures_and_says_when() -> None:
+    results = committed_results()
+    run = {
+        "machine": {**results["machine"], "date": "2027-01-01 00:00 UTC"},
+        "budget": {**results["budget"], "micro_repeat": 3},
+        "phase_seconds": {"micro": 1.0},
+        "phase_load": {"micro": 0.5},
+        "micro": {"ns_per_call": {"plain": 1.0}},
+    }
+    combined = report.merged(results, run)
+    assert combined["micro"] == run["micro"]
+    assert combined["startup"] == results["startup"]
+    assert combined["budget"]["micro_repeat"] == 3
+    assert (combined["phase_seconds"]["micro"], combined["phase_load"]["micro"]) == (1.0, 0.5)
+    assert combined["merged"]["micro"].startswith("2027-01-01 00:00 UTC, load average at start ")
+    assert results["micro"] != run["micro"]  # the committed results are left as they were
+    rows = {row[0]: row[1] for row in report.run_table(combined)}
+    assert rows["`micro` run again on its own"] == combined["merged"]["micro"]

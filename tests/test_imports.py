@@ -28,6 +28,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "databases",
         "conf",
         "managers",
+        "events",
+        "recording",
     ),
     "engine": ("opening", "graph", "scopes", "runtime", "registry"),
     "decorator": ("specs", "injection"),
@@ -41,6 +43,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "checks",
         "contrib",
         "apps",
+        "timeline",
+        "telemetry",
+        "debug_toolbar",
         "",
     ),
 }

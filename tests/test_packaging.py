@@ -100,7 +100,8 @@ def package_files() -> set[str]:
     return {
         path.relative_to(ROOT).as_posix()
         for path in (ROOT / PACKAGE).rglob("*")
-        if (path.suffix == ".py" or path.name == "py.typed") and "__pycache__" not in path.parts
+        if (path.suffix in (".py", ".html") or path.name == "py.typed")
+        and "__pycache__" not in path.parts
     }
 
 

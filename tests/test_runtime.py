@@ -6,6 +6,7 @@ import asyncio
 import gc
 import inspect
 import logging
+import os
 from typing import Any
 
 import httpx
@@ -491,8 +492,11 @@ async def test_each_start_and_stop_is_logged(caplog: pytest.LogCaptureFixture) -
     for name in CHAIN:
         assert sum(m.startswith(f"Started ChainContainer.{name} in ") for m in messages) == 1
         assert sum(m.startswith(f"Stopped ChainContainer.{name} in ") for m in messages) == 1
-    assert any(m.startswith("Lifespan started 4 resource(s) and manager(s) in ") for m in messages)
-    assert messages[-1] == "Lifespan shut down"
+    # The process id tells apart the blocks of the workers of one server (gunicorn -w 2).
+    started = [m for m in messages if m.startswith("Lifespan started 4 resource(s) and manager")]
+    assert len(started) == 1
+    assert started[0].endswith(f" ms (pid {os.getpid()})")
+    assert messages[-1] == f"Lifespan shut down (pid {os.getpid()})"
 
 
 async def test_a_failed_startup_and_a_failed_rollback_are_logged_as_errors(

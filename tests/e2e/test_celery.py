@@ -66,7 +66,7 @@ def send(producer: Celery, task: Any, *args: Any) -> AsyncResult:
 
 def lifespans_shut_down(worker: Server) -> int:
     """How many lifespans logged their shutdown (Celery's log lines, one per process)."""
-    return len(re.findall(r"\] Lifespan shut down$", worker.output, re.MULTILINE))
+    return len(re.findall(r"\] Lifespan shut down \(pid \d+\)$", worker.output, re.MULTILINE))
 
 
 def assert_one_object_per_process(answers: list[dict[str, Any]]) -> set[int]:

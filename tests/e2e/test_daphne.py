@@ -66,7 +66,8 @@ def test_daphne_runs_the_lifespan_and_closes_it_once(
     assert answers["/state/"]["client_id"] == answers["/orm/"]["client_id"]
     assert answers["/orm/"]["users"] == 0
     # daphne's own logging configuration repeats each line with a timestamp.
-    assert server.output.splitlines().count("Lifespan shut down") == 1, server.output
+    lines = server.output.splitlines()
+    assert sum(line.startswith("Lifespan shut down (pid ") for line in lines) == 1, server.output
     assert "Traceback" not in server.output, server.output
     assert "The lifespan did not run" not in server.output
 

@@ -75,8 +75,14 @@ def test_every_page_serves_and_sigint_closes_each_resource(tmp_path: Path) -> No
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "3 of 3 ready" in page.text
+    resources, timeline = page.text.split('id="resources"')[1].split('id="timeline"')
     for name in UNITS:
-        assert f"<code>{name}</code>" in page.text
+        assert f"<code>{name}</code>" in resources
+        assert f"<code>{name}</code>" in timeline  # the last startup, unit by unit
+    assert '<span class="started">started</span> in ' in page.text
+    assert timeline.count('class="bar ') == len(UNITS)
+    # The visits, through an @inject-ed helper of the page.
+    assert page.text.count("<li><code>/quote/</code> at ") == 2
     for response in (ready, status_json, page):
         assert SECRET not in response.text
 

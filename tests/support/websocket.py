@@ -18,7 +18,9 @@ from wsproto.events import (
 )
 
 
-class _Connection:
+class Connection:
+    """The client side of a websocket on a connected socket (also the DevTools client's)."""
+
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.ws = WSConnection(ConnectionType.CLIENT)
@@ -40,7 +42,7 @@ class _Connection:
 def websocket_exchange(port: int, path: str, texts: Sequence[str]) -> list[str]:
     """Connect to ws://127.0.0.1:``port````path``, send each text, return the replies; close."""
     with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
-        connection = _Connection(sock)
+        connection = Connection(sock)
         connection.send(Request(host=f"127.0.0.1:{port}", target=path))
         accepted = connection.next_event()
         if isinstance(accepted, RejectConnection):
@@ -65,7 +67,7 @@ def websocket_exchange(port: int, path: str, texts: Sequence[str]) -> list[str]:
 def websocket_refusal(port: int, path: str) -> int:
     """Connect to ws://127.0.0.1:``port````path``, which must refuse it: the HTTP status."""
     with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
-        connection = _Connection(sock)
+        connection = Connection(sock)
         connection.send(Request(host=f"127.0.0.1:{port}", target=path))
         refused = connection.next_event()
         assert isinstance(refused, RejectConnection), refused
