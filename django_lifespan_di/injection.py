@@ -364,8 +364,18 @@ def _prepare(
             f"lifespan. {exc}"
         ) from None
     runtime.check_may_begin(spec.name)
+    plan = _plan_of(spec, runtime)
+    record = recording.current.get()
+    if record is not None:
+        _record(record, spec, plan, kwargs)
+    return runtime, plan, args, kwargs
+
+
+def _plan_of(spec: InjectionSpec, runtime: Runtime) -> InjectionPlan:
+    """``spec``'s plan in ``runtime``: made once and published for the per-call path when it
+    has only ready objects; made anew for each call in the test kit's runs."""
     if runtime in _planned_each_call:
-        return runtime, make_plan(spec, runtime), args, kwargs
+        return make_plan(spec, runtime)
     # Read first: a plan worked out while a test's override comes or goes is not kept.
     epoch = runtime.epoch
     plan = _plans.get(runtime, {}).get(spec)
@@ -375,7 +385,7 @@ def _prepare(
             if runtime.epoch == epoch:
                 _plans.setdefault(runtime, {})[spec] = plan
     # Sync code finds its run without a loop only while the process has one run; while the
-    # debug toolbar's panel records a request, every call takes this path.
+    # debug toolbar's panel records a request, every call takes the full path.
     if (
         plan.simple
         and runtime.phase == "running"
@@ -385,10 +395,7 @@ def _prepare(
         with _lock:
             if runtime.epoch == epoch:
                 _publish(spec, plan.constants, runtime)
-    record = recording.current.get()
-    if record is not None:
-        _record(record, spec, plan, kwargs)
-    return runtime, plan, args, kwargs
+    return plan
 
 
 def _record(

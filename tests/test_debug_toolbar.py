@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from dependency_injector import providers
 from django.test import AsyncClient, Client
 
 from django_lifespan_di import LifespanThread, get_container, recording
+from django_lifespan_di import lifespan as run_lifespan
 from django_lifespan_di.testing import override_providers
 from tests.project.containers import Container, Tracked
 from tests.project.injected_views import AsyncClassView
@@ -95,9 +96,15 @@ async def test_objects_served_and_overrides_are_shown(lifespan: dict[str, Any]) 
     assert "fake cache" not in content
 
 
-async def test_without_the_toolbar_the_per_call_path_is_unchanged(
-    lifespan: dict[str, Any],
-) -> None:
+@pytest.fixture
+async def served_lifespan() -> AsyncIterator[dict[str, Any]]:
+    """The lifespan as servers run it (the test kit's plans every call anew: no per-call path)."""
+    async with run_lifespan() as state:
+        yield state
+
+
+@pytest.mark.usefixtures("served_lifespan")
+async def test_without_the_toolbar_the_per_call_path_is_unchanged() -> None:
     client = AsyncClient()
     spec = AsyncClassView.get.__lifespan_di_spec__  # type: ignore[attr-defined]
     await client.get("/inject/async-class/", headers={"X-No-Toolbar": "1"})

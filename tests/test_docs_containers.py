@@ -177,7 +177,8 @@ async def test_the_whole_configuration_can_be_replaced_in_a_test() -> None:
 @pytest.mark.usefixtures("weather_app")
 async def test_a_missing_option_of_a_strict_configuration_fails_the_startup() -> None:
     with (
-        override_providers(Container.config, {"weather": {"timeout": 1}}),
+        # A Provider replaces the whole configuration (a mapping would merge onto it).
+        override_providers(Container.config, providers.Object({"weather": {"timeout": 1}})),
         pytest.raises(StartupError) as raised,
     ):
         async with lifespan():
