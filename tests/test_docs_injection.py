@@ -94,6 +94,28 @@ async def test_the_outbox_is_dropped_when_the_view_raises(pricing_api: FakePrici
     assert pricing_api.events == []
 
 
+async def test_a_streamed_body_keeps_its_outbox_until_the_last_line(
+    pricing_api: FakePricingAPI,
+) -> None:
+    response = await AsyncClient().get("/prices.csv", {"sku": ["tea", "cake"]})
+    assert response.status_code == 200
+    assert pricing_api.events == []  # the view returned; the body is not streamed yet
+    body = b"".join([chunk async for chunk in response.streaming_content])
+    assert body == b"tea,9.5\ncake,9.5\n"
+    assert pricing_api.events == [[{"type": "prices_exported", "skus": ["tea", "cake"]}]]
+
+
+async def test_a_stream_left_early_closes_its_outbox_without_sending(
+    pricing_api: FakePricingAPI,
+) -> None:
+    response = await AsyncClient().get("/prices.csv", {"sku": ["tea", "cake"]})
+    lines = aiter(response.streaming_content)
+    assert await anext(lines) == b"tea,9.5\n"
+    await lines.aclose()  # what Django's ASGI handler does when the client goes away
+    assert pricing_api.events == []
+    assert pricing_api.requests == ["GET https://pricing.example/prices/tea"]
+
+
 async def test_explicit_arguments_win(pricing_api: FakePricingAPI) -> None:
     other = FakePricingAPI()
     async with httpx.AsyncClient(
