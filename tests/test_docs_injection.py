@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import Any, cast
 
 import httpx
 import pytest
 from django.core.checks import run_checks
+from django.http import StreamingHttpResponse
 from django.test import AsyncClient, AsyncRequestFactory, Client, override_settings
 
 from django_lifespan_di import LifespanNotRunning
@@ -92,6 +93,35 @@ async def test_the_outbox_is_dropped_when_the_view_raises(pricing_api: FakePrici
     with pytest.raises(ValueError, match="invalid literal for int"):
         await AsyncClient().post("/orders/tea/", {"quantity": "two"})
     assert pricing_api.events == []
+
+
+async def streamed_body(url: str, query: dict[str, list[str]]) -> AsyncGenerator[bytes, None]:
+    """The body of the test client's streaming response, not consumed yet (django-stubs type the
+    response as a class that no streaming response can be)."""
+    response: Any = await AsyncClient().get(url, query)
+    assert isinstance(response, StreamingHttpResponse)
+    assert response.status_code == 200
+    # An async body, which the test client wraps in an async generator that closes the response.
+    return cast(AsyncGenerator[bytes, None], response.streaming_content)
+
+
+async def test_a_streamed_body_keeps_its_outbox_until_the_last_line(
+    pricing_api: FakePricingAPI,
+) -> None:
+    body = await streamed_body("/prices.csv", {"sku": ["tea", "cake"]})
+    assert pricing_api.events == []  # the view returned; the body is not streamed yet
+    assert b"".join([chunk async for chunk in body]) == b"tea,9.5\ncake,9.5\n"
+    assert pricing_api.events == [[{"type": "prices_exported", "skus": ["tea", "cake"]}]]
+
+
+async def test_a_stream_left_early_closes_its_outbox_without_sending(
+    pricing_api: FakePricingAPI,
+) -> None:
+    body = await streamed_body("/prices.csv", {"sku": ["tea", "cake"]})
+    assert await anext(body) == b"tea,9.5\n"
+    await body.aclose()  # what Django's ASGI handler does when the client goes away
+    assert pricing_api.events == []
+    assert pricing_api.requests == ["GET https://pricing.example/prices/tea"]
 
 
 async def test_explicit_arguments_win(pricing_api: FakePricingAPI) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -263,6 +264,91 @@ def test_the_contributing_map_lists_every_module_of_the_package() -> None:
         )
     )
     assert not missing, f"CONTRIBUTING.md's Layout does not mention {missing}"
+
+
+class PackageNames:
+    """What the package's source defines, read with ``ast``: each module's names (functions,
+    nested ones too, classes, module-level assignments), each class's members (methods, class
+    attributes, ``self.x`` set in its methods), every attribute assigned anywhere, and every
+    string."""
+
+    def __init__(self, package: Path) -> None:
+        self.by_module: dict[str, set[str]] = {}
+        self.members: dict[str, set[str]] = {}
+        self.attributes: set[str] = set()
+        self.strings: set[str] = set()
+        for path in package.rglob("*.py"):
+            module = path.parent.name if path.name == "__init__.py" else path.stem
+            names = self.by_module.setdefault(module, set())
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for statement in tree.body:
+                if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                    targets = getattr(statement, "targets", [getattr(statement, "target", None)])
+                    names.update(t.id for t in targets if isinstance(t, ast.Name))
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                if isinstance(node, ast.ClassDef):
+                    self.members.setdefault(node.name, set()).update(self._members(node))
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                    self.attributes.add(node.attr)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    self.strings.add(node.value)
+
+    @staticmethod
+    def _members(cls: ast.ClassDef) -> Iterator[str]:
+        for node in ast.walk(cls):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield node.name
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                yield node.target.id
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+            ):
+                yield node.attr
+
+    def defines(self, name: str) -> bool:
+        """Whether ``name`` (``Runtime.start``, ``registry.current_runtime``, ``spec.published``,
+        ``inject``, ``lifespan.startup``) is something of the package, a string it uses (an ASGI
+        message type, a phase), or a full dotted path that imports (``asyncio.run``)."""
+        everything = set().union(*self.by_module.values())
+        if name in everything or name in self.attributes or name in self.strings:
+            return True
+        head, _, rest = name.partition(".")
+        last = rest.rpartition(".")[2]
+        if head in self.members and "." not in rest:
+            return rest in self.members[head]
+        if head in self.by_module:
+            module_classes = self.members.keys() & self.by_module[head]
+            return last in self.by_module[head] or any(
+                last in self.members[cls] for cls in module_classes
+            )
+        if rest and importlib.util.find_spec(head) is None:
+            return last in self.attributes or last in everything  # an object: `spec.published`
+        try:
+            pkgutil.resolve_name(name)
+        except (ImportError, AttributeError, ValueError):
+            return False
+        return True
+
+
+def test_the_contributing_walks_cite_names_that_exist() -> None:
+    """The walks through a lifespan and a request name the functions a reader opens: a rename
+    that leaves them behind fails here, naming what to update."""
+    layout = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    walks = layout.split("### Life of a lifespan", 1)[1].split("### Tests and everything else")[0]
+    cited = {
+        match
+        for match in re.findall(r"`@?([A-Za-z_][\w.]*?)(?:\(\))?`", walks)
+        if not match.endswith(".py")
+    }
+    assert {"Runtime.start", "RequestScope.close_to_the_end", "spec.published"} <= cited
+    names = PackageNames(ROOT / "django_lifespan_di")
+    unknown = sorted(name for name in cited if not names.defines(name))
+    assert not unknown, f"CONTRIBUTING.md's walks cite names the package lacks: {unknown}"
 
 
 def test_make_upgrade_rewrites_the_servers_page_with_a_module_that_exists() -> None:

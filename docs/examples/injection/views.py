@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import httpx
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.views import View
 
 from django_lifespan_di import Provide, inject, run_in_lifespan_loop
@@ -71,3 +72,27 @@ class OrderView(View):
 
 
 # --8<-- [end:class-view]
+
+
+# --8<-- [start:streaming]
+@inject
+async def price_lines(
+    skus: list[str],
+    *,  # the markers as defaults: the view's call `price_lines(skus)` type-checks
+    client: httpx.AsyncClient = Provide[Container.http_client],
+    outbox: list[Event] = Provide[Container.outbox],
+) -> AsyncIterator[str]:
+    for sku in skus:
+        response = await client.get(f"/prices/{sku}")
+        response.raise_for_status()
+        yield f"{sku},{response.json()['prices']}\n"
+    outbox.append({"type": "prices_exported", "skus": skus})  # sent after the last line
+
+
+async def price_list_view(request: HttpRequest) -> StreamingHttpResponse:
+    # The view returns at once; the outbox lives until the body is streamed or closed.
+    lines = price_lines(request.GET.getlist("sku"))
+    return StreamingHttpResponse(lines, content_type="text/csv")
+
+
+# --8<-- [end:streaming]
