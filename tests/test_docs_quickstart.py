@@ -141,7 +141,9 @@ def runserver_checks(monkeypatch: pytest.MonkeyPatch, wsgi_application: str) -> 
     """The ids of this package's checks that ``manage.py runserver`` prints as it starts."""
     monkeypatch.setattr(sys, "argv", ["manage.py", "runserver"])
     with override_settings(WSGI_APPLICATION=wsgi_application):
-        return [m.id for m in run_checks() if (m.id or "").startswith("django_lifespan_di.W20")]
+        return [
+            m.id or "" for m in run_checks() if (m.id or "").startswith("django_lifespan_di.W20")
+        ]
 
 
 @pytest.mark.usefixtures("quickstart_project")
