@@ -267,7 +267,15 @@ _process = _ProcessLifespan()
 
 
 def start_process_lifespan() -> LifespanThread:
-    """This process's running ``LifespanThread``, started if need be; raises its startup error."""
+    """This process's running ``LifespanThread``, started if need be; raises its startup error.
+
+    The WSGI application, Celery tasks and ``with_lifespan`` start it on first need. Call it
+    where a process should open its resources before its first request, e.g. in gunicorn's
+    ``post_worker_init`` hook (``gunicorn.conf.py``): a resource that fails to start then raises
+    [``StartupError``][django_lifespan_di.StartupError] there, after closing what had started,
+    and the worker fails to boot. A startup that failed is not retried in the process: later
+    calls raise the same error.
+    """
     return _process.start()
 
 

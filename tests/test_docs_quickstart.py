@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +16,13 @@ from django.test import AsyncClient, override_settings
 from django_lifespan_di import lifespan
 from django_lifespan_di.asgi import LifespanApplication
 from django_lifespan_di.testing import override_providers
+from django_lifespan_di.wsgi import LifespanWSGIApplication
 from docs.examples.quickstart import settings as quickstart_settings
 from docs.examples.quickstart.containers import Container
 from tests.support.snippets import section
 
 ROOT = Path(__file__).resolve().parent.parent
+PROJECT_URLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
 EXAMPLE = ROOT / "docs" / "examples" / "quickstart"
 PACKAGE = "docs.examples.quickstart"
 #: The example files and snippet sections that the README repeats, in the README's order (the
@@ -27,12 +31,17 @@ README_FILES = (
     ("settings.py", "quickstart"),
     ("settings.py", "logging"),
     ("asgi.py", "quickstart"),
+    ("wsgi.py", "quickstart"),
     ("containers.py", "quickstart"),
     ("views.py", "quickstart"),
     ("urls.py", "quickstart"),
 )
 #: The install line: the package, and what the example needs (httpx) and serves it (uvicorn).
 INSTALL = "pip install django-lifespan-di httpx uvicorn"
+#: The same from the repository, until the first release (pyproject.toml's Source URL).
+INSTALL_FROM_SOURCE = (
+    f'pip install "django-lifespan-di @ git+{PROJECT_URLS["Source"]}" httpx uvicorn'
+)
 
 
 def test_the_readme_quick_start_is_the_tested_example() -> None:
@@ -46,6 +55,7 @@ def test_the_readme_quick_start_is_the_tested_example() -> None:
         )
     assert blocks == shown, "README.md shows the quick start's sections in another order"
     assert INSTALL in readme
+    assert INSTALL_FROM_SOURCE in readme
 
 
 def test_the_home_page_shows_the_same_quick_start() -> None:
@@ -53,6 +63,7 @@ def test_the_home_page_shows_the_same_quick_start() -> None:
     includes = re.findall(r'^--8<-- "docs/examples/quickstart/(.*?)"$', page, re.M)
     assert includes == [f"{filename}:{name}" for filename, name in README_FILES]
     assert INSTALL in page
+    assert INSTALL_FROM_SOURCE in page
 
 
 def test_the_readme_links_are_absolute() -> None:
@@ -124,3 +135,26 @@ def test_the_quick_start_passes_the_system_checks() -> None:
     from docs.examples.quickstart.asgi import application
 
     assert isinstance(application, LifespanApplication)
+
+
+def runserver_checks(monkeypatch: pytest.MonkeyPatch, wsgi_application: str) -> list[str]:
+    """The ids of this package's checks that ``manage.py runserver`` prints as it starts."""
+    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver"])
+    with override_settings(WSGI_APPLICATION=wsgi_application):
+        return [
+            m.id or "" for m in run_checks() if (m.id or "").startswith("django_lifespan_di.W20")
+        ]
+
+
+@pytest.mark.usefixtures("quickstart_project")
+def test_runserver_serves_the_quick_start_s_wsgi_py_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from docs.examples.quickstart.wsgi import application
+
+    assert isinstance(application, LifespanWSGIApplication)
+    assert runserver_checks(monkeypatch, f"{PACKAGE}.wsgi.application") == []
+    # startproject's own wsgi.py is what the quick start's edit replaces: runserver would warn.
+    assert runserver_checks(monkeypatch, "tests.project.plain_wsgi.application") == [
+        "django_lifespan_di.W203"
+    ]

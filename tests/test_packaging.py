@@ -271,7 +271,7 @@ def apply_quick_start(project: Path) -> None:
     lifespan_di = the_project(f"LIFESPAN_DI = {shown['LIFESPAN_DI']!r}")
     settings += f"\n{lifespan_di}\n{section(EXAMPLE / 'settings.py', 'logging')}\n"
     settings_file.write_text(settings, encoding="utf-8")
-    for filename in ("asgi.py", "containers.py", "views.py", "urls.py"):
+    for filename in ("asgi.py", "wsgi.py", "containers.py", "views.py", "urls.py"):
         text = the_project(section(EXAMPLE / filename, "quickstart"))
         (project / PROJECT / filename).write_text(text + "\n", encoding="utf-8")
 

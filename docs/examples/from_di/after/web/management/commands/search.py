@@ -1,0 +1,34 @@
+"""``python manage.py search QUERY``: the repositories the search API finds."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+
+from django_lifespan_di.management import LifespanCommand
+from docs.examples.from_di.after.containers import Container
+from docs.examples.from_di.after.services import SearchService
+
+
+# --8<-- [start:command]
+class Command(LifespanCommand):
+    help = "Print the repositories the search API finds for QUERY."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("query")
+
+    async def handle_async(self, *args: Any, **options: Any) -> None:
+        for name in await search(options["query"]):
+            self.stdout.write(name)
+
+
+# --8<-- [end:command]
+
+
+@inject
+async def search(
+    query: str, search_service: SearchService = Provide[Container.search_service]
+) -> list[str]:
+    return await search_service.search(query)

@@ -1,0 +1,25 @@
+"""The container, the dependency-injector way: a module-level instance with the project's
+configuration loaded into it, as dependency-injector's own Django example has it."""
+
+from __future__ import annotations
+
+import httpx
+from dependency_injector import containers, providers
+
+from docs.examples.from_di.before import settings
+from docs.examples.from_di.before.services import SearchService
+
+
+# --8<-- [start:container]
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    http_client = providers.Singleton(
+        httpx.AsyncClient, base_url=config.api_url, timeout=config.timeout
+    )
+    search_service = providers.Factory(SearchService, client=http_client, limit=config.limit)
+
+
+container = Container()
+container.config.from_dict(settings.SEARCH_API)
+# --8<-- [end:container]

@@ -1,0 +1,10 @@
+"""wsgi.py as ``startproject`` writes it."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docs.examples.from_di.before.settings")
+application = get_wsgi_application()
