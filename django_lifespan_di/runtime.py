@@ -42,7 +42,7 @@ from typing import Any, Literal
 from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals, events
-from django_lifespan_di.conf import ContainerEntry, conf, container_class
+from django_lifespan_di.conf import ContainerEntry, conf
 from django_lifespan_di.exceptions import (
     ConfigurationError,
     EventLoopError,
@@ -319,8 +319,7 @@ def _take_over(instance: containers.Container) -> None:
         raise StartupError(
             f"The container instance {name} is already run by another lifespan in this process "
             f"({_running_instances[id(instance)]}): one instance can serve one lifespan at a "
-            f"time. Stop that one first, or name the container class in "
-            f'LIFESPAN_DI["CONTAINERS"] so each lifespan gets an instance of its own.',
+            f"time: stop that one first.",
             culprit=name,
         )
     _running_instances[id(instance)] = f"pid {os.getpid()}"
@@ -363,7 +362,8 @@ class Runtime:
         self.overrides_at_start = {
             id(provider): provider.last_overriding
             for entry in configured
-            for provider in container_class(entry).providers.values()
+            if isinstance(entry, type)  # an instance the project made copied them long ago
+            for provider in entry.providers.values()
         }
         #: The live container instance of each configured container class.
         self.containers = _internals.instantiate(configured)

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import TracebackType
 from typing import Any, TypeVar
 
-from dependency_injector import providers
+from dependency_injector import containers, providers
 
 from django_lifespan_di._internals import live_provider, routing_async_to_sync
 from django_lifespan_di.asgi import Receive, Scope, Send
-from django_lifespan_di.exceptions import InjectionError, LifespanError
+from django_lifespan_di.conf import conf
+from django_lifespan_di.exceptions import ConfigurationError, InjectionError, LifespanError
 from django_lifespan_di.graph import remove_override
 from django_lifespan_di.injection import plan_each_call
 from django_lifespan_di.naming import dotted_name, provider_name
@@ -142,10 +143,15 @@ class override_providers:
             await pending
 
     def _live_counterparts(self) -> list[providers.Provider[Any]]:
-        if self._runtime is None:
-            return []
+        """The providers of the live containers that answer for ``provider``: those of the
+        running lifespan, or before it starts, those of the instances the project holds and
+        named in ``CONTAINERS`` (the lifespan runs them as they are)."""
+        if self._runtime is not None:
+            instances = list(self._runtime.containers.values())
+        else:
+            instances = given_instances()
         live = []
-        for instance in self._runtime.containers.values():
+        for instance in instances:
             own: list[providers.Provider[Any]] = list(instance.traverse())
             if any(self.provider is provider for provider in own):
                 return []  # the live provider itself was given
@@ -186,6 +192,16 @@ async def lifespan() -> AsyncIterator[dict[str, Any]]:
     async with run_lifespan() as state:
         plan_each_call(current_runtime())
         yield state
+
+
+def given_instances() -> list[containers.Container]:
+    """The container instances named in ``CONTAINERS`` (none where the setting is wrong: the
+    checks and the lifespan's start say so)."""
+    try:
+        configured = conf.configured_containers()
+    except ConfigurationError:
+        return []
+    return [entry for entry in configured if not isinstance(entry, type)]
 
 
 def merged(current: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

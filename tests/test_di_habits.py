@@ -28,6 +28,7 @@ from django_lifespan_di import (
 )
 from django_lifespan_di.runtime import new_runtime
 from django_lifespan_di.testing import lifespan as kit_lifespan
+from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Tracked
 from tests.support import di_habits
@@ -120,3 +121,21 @@ async def test_a_class_override_with_a_resource_is_refused_with_the_way_that_wor
 @inject
 async def habits_view(client: Tracked = Provide[HabitsContainer.client]) -> Tracked:
     return client
+
+
+@pytest.mark.usefixtures("instance_configured")
+async def test_overrides_made_before_the_start_reach_the_instance_the_lifespan_runs() -> None:
+    fake, other = Tracked("fake"), Tracked("other")
+    with override_providers(HabitsContainer.client, fake):  # the class, before the start
+        async with kit_lifespan() as state:
+            assert state["client"] is fake  # a stand-in: nothing opened
+            assert await di_habits.wired_view() is fake
+            assert await habits_view() is fake
+    with HabitsContainer.client.override(other):  # dependency-injector's own, on the class
+        async with kit_lifespan():
+            assert await habits_view() is other
+    with override_providers(HabitsContainer.config, {"timeout": 1}):
+        async with kit_lifespan() as state:
+            assert state["client"].dependencies["timeout"] == 1
+            assert (await di_habits.wired_service())["greeting"] == "hello"  # kept
+    assert journal.EVENTS.count("open client") == 2  # the two runs with the real client
