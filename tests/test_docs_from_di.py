@@ -38,7 +38,13 @@ TESTS = {
 def manage(stage: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``python manage.py ARGS`` of the snapshot, from the repository's root (its modules are
     ``docs.examples.from_di.<stage>``), with its own settings."""
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    # Not in development mode (make test's): asyncio's debug lines ("Executing <Task ...> took
+    # 0.2 seconds" on a busy machine) would land amid the test runner's report it reads.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "PYTHONDEVMODE")
+    }
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, str(EXAMPLES / stage / "manage.py"), *args],
