@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from django_lifespan_di import recording
 from django_lifespan_di.graph import Guard
+from django_lifespan_di.injection import forget_plans
 from django_lifespan_di.naming import dotted_name
 from django_lifespan_di.registry import runtime_or_none
 from django_lifespan_di.runtime import Runtime
@@ -82,8 +83,9 @@ class LifespanPanel(Panel):
         with recording.recording(self.record):
             runtime = runtime_or_none()
             if runtime is not None:
-                # Calls that the per-call path would serve take the full path, which records.
-                runtime.forget_caches()
+                # Calls that the per-call path would serve take the full path, which records
+                # (only @inject's plans are forgotten: not the pings' cache, say).
+                forget_plans(runtime)
             yield
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:

@@ -448,14 +448,14 @@ def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> N
     runs in the calling thread (asked the way ``asyncio.get_running_loop()`` asks, on asyncio's
     loops and uvloop's): ``runtime``'s loop for an async function, none for a sync one (the
     process's only run). ``values`` are ready objects, and the guards of the full path hold
-    until the runtime says to forget them (``_forget``)."""
+    until the runtime says to forget them (``forget_plans``)."""
     spec.published = (runtime.loop if spec.awaited else None, values, runtime)
     _published.setdefault(runtime, set()).add(spec)
 
 
-def _forget(runtime: Runtime) -> None:
+def forget_plans(runtime: Runtime) -> None:
     """Send every call back to the full path, and plan anew: ``runtime`` stops handing out, a
-    provider changed, or this is a forked child."""
+    provider changed, this is a forked child, or a request is recorded (the debug toolbar)."""
     with _lock:
         _plans.pop(runtime, None)
         for spec in _published.pop(runtime, ()):
@@ -463,7 +463,7 @@ def _forget(runtime: Runtime) -> None:
                 spec.published = None
 
 
-RUN_CACHES.append(_forget)
+RUN_CACHES.append(forget_plans)
 
 
 def _refuse_url_values(spec: InjectionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
