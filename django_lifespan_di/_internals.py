@@ -69,9 +69,8 @@ def instantiate(
         if not isinstance(entry, type):
             parent = typing.cast(Any, entry.declarative_parent)
             memo[id(parent.__self__)] = entry.__self__
-            for name, provider in parent.providers.items():
-                if name in entry.providers:
-                    memo[id(provider)] = entry.providers[name]
+            own = entry.providers
+            memo.update({id(p): own[name] for name, p in parent.providers.items() if name in own})
     instances: dict[type[containers.DeclarativeContainer], containers.Container] = {}
     for entry in entries:
         if not isinstance(entry, type):

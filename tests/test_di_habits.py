@@ -9,6 +9,7 @@ configuration and the wired code would open resources nobody closes.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from dependency_injector import providers
@@ -19,6 +20,7 @@ from django_lifespan_di import (
     ConfigurationError,
     InjectionError,
     LifespanNotRunning,
+    LifespanThread,
     Provide,
     StartupError,
     get_container,
@@ -26,6 +28,7 @@ from django_lifespan_di import (
     lifespan,
     resolve,
 )
+from django_lifespan_di.conf import conf
 from django_lifespan_di.runtime import new_runtime
 from django_lifespan_di.testing import lifespan as kit_lifespan
 from django_lifespan_di.testing import override_providers
@@ -139,3 +142,47 @@ async def test_overrides_made_before_the_start_reach_the_instance_the_lifespan_r
             assert state["client"].dependencies["timeout"] == 1
             assert (await di_habits.wired_service())["greeting"] == "hello"  # kept
     assert journal.EVENTS.count("open client") == 2  # the two runs with the real client
+
+
+def test_the_class_of_an_instance_entry_is_its_declaring_class() -> None:
+    with override_settings(LIFESPAN_DI={"CONTAINERS": [INSTANCE]}):
+        assert conf.container_classes() == (HabitsContainer,)
+
+
+def test_a_container_built_without_a_class_is_refused_with_the_fix() -> None:
+    with (
+        override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.support.di_habits.dynamic"]}),
+        pytest.raises(ConfigurationError, match="built without a container class") as caught,
+    ):
+        conf.configured_containers()
+    assert caught.value.check_id == "django_lifespan_di.E005"
+
+
+def test_an_override_outside_a_lifespan_with_a_wrong_setting_reaches_the_class_only() -> None:
+    fake = Tracked("fake")
+    with (
+        override_settings(LIFESPAN_DI={"CONTAINERS": "not a list"}),
+        override_providers(HabitsContainer.client, fake),
+    ):
+        assert HabitsContainer.client() is fake
+        assert di_habits.container.client.last_overriding is not fake
+    assert HabitsContainer.client.last_overriding is None
+
+
+@inject
+def sync_habits_view(label: str = "", client: Tracked = Provide[HabitsContainer.client]) -> Any:
+    return label, client
+
+
+@pytest.mark.usefixtures("instance_configured")
+def test_a_sync_call_with_keywords_takes_the_per_call_path_unless_it_gives_an_injected_one() -> (
+    None
+):
+    fake = Tracked("fake")
+    with LifespanThread() as thread:
+        client = thread.state["client"]
+        assert sync_habits_view() == ("", client)  # plans and publishes
+        assert sync_habits_view(label="x") == ("x", client)  # the per-call path, with a keyword
+        assert sync_habits_view(label="y", client=fake) == ("y", fake)  # explicit wins
+        with pytest.raises(TypeError):  # a positional value never fills an injected one
+            sync_habits_view("z", fake)

@@ -22,6 +22,9 @@ class HabitsContainer(containers.DeclarativeContainer):
     )
 
 
+#: A container built without a class: the lifespan cannot name it.
+dynamic = containers.DynamicContainer()
+
 #: What the project configures at import: the lifespan must run this very instance.
 container = HabitsContainer()
 container.config.from_dict({"timeout": 5, "greeting": "hello"})
