@@ -361,6 +361,9 @@ import concurrent.futures
 from django_lifespan_di import _internals
 
 pool = concurrent.futures.ThreadPoolExecutor(1)
+# Its thread exists before the exit: from Python 3.12 no thread starts at interpreter exit,
+# which is why the package keeps its own worker threads (opening.py).
+pool.submit(int).result()
 
 
 def at_exit():
