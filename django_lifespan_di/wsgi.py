@@ -11,7 +11,6 @@ back to the request's thread.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,8 +20,6 @@ from django.core.wsgi import get_wsgi_application as get_django_wsgi_application
 from django_lifespan_di.conf import conf, require_installed
 from django_lifespan_di.registry import UNAVAILABLE
 from django_lifespan_di.thread import use_process_lifespan
-
-logger = logging.getLogger("django_lifespan_di")
 
 StartResponse = Callable[..., Any]
 

@@ -20,6 +20,7 @@ from django_lifespan_di.exceptions import InjectionError, StartupError
 from django_lifespan_di.graph import walk
 from django_lifespan_di.injection import resolve_marker
 from django_lifespan_di.naming import dotted_name
+from django_lifespan_di.runtime import sharing_request_resource
 from django_lifespan_di.specs import InjectionSpec, injection_specs, marker_parameters
 
 
@@ -43,15 +44,12 @@ def check_injected_functions(
     else:
         errors += [
             Error(
-                f"{node.name} is a {type(node.provider).__name__} built on the per-request "
-                f"{node.request_resource_below.name}: it would hand the first request's object "
-                f"to every later one.",
+                sharing_request_resource(node),
                 hint=f"Make {node.name} a providers.Factory (a new object per call).",
                 obj=node.name,
                 id="django_lifespan_di.E106",
             )
             for node in graph.sharing_request_resources
-            if node.request_resource_below is not None
         ]
     routed = list(_routed_views(get_resolver().url_patterns))  # imports the views
     for spec in _project_views(app_configs, {route.spec for route in routed}):
