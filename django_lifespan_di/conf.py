@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import sys
 import types
@@ -63,37 +64,41 @@ class Settings:
 
     @property
     def CONTAINERS(self) -> tuple[str, ...]:
-        value = self._raw.get("CONTAINERS", DEFAULTS["CONTAINERS"])
-        if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise ConfigurationError(
-                f'settings.{SETTING}["CONTAINERS"] must be a list of dotted paths, '
-                f'not {shown(value)}. Example: ["myproject.containers.Container"]',
-                check_id="django_lifespan_di.E002",
-            )
-        for path in value:
-            if not isinstance(path, str):
-                raise ConfigurationError(
-                    f'settings.{SETTING}["CONTAINERS"] holds {shown(path)}: give the dotted path '
-                    f'as a string, e.g. "myproject.containers.Container".',
-                    check_id="django_lifespan_di.E002",
-                )
-        return tuple(value)
+        return self._strings(
+            "CONTAINERS",
+            "dotted paths",
+            "the dotted path",
+            ["myproject.containers.Container"],
+            "django_lifespan_di.E002",
+        )
 
     @property
     def DEFERRED(self) -> tuple[str, ...]:
-        value = self._raw.get("DEFERRED", DEFAULTS["DEFERRED"])
+        return self._strings(
+            "DEFERRED",
+            "dotted paths of resources or database aliases",
+            "the dotted path of a resource (or a database alias)",
+            ["myproject.containers.Container.search", "default"],
+            "django_lifespan_di.E009",
+        )
+
+    def _strings(
+        self, key: str, kinds: str, each: str, example: list[str], check_id: str
+    ) -> tuple[str, ...]:
+        """``LIFESPAN_DI[key]``, a list of ``kinds`` (``each`` names one), as a tuple."""
+        value = self._raw.get(key, DEFAULTS[key])
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigurationError(
-                f'settings.{SETTING}["DEFERRED"] must be a list of dotted paths of resources, '
-                f'not {shown(value)}. Example: ["myproject.containers.Container.search"]',
-                check_id="django_lifespan_di.E009",
+                f'settings.{SETTING}["{key}"] must be a list of {kinds}, not {shown(value)}. '
+                f"Example: {json.dumps(example)}",
+                check_id=check_id,
             )
-        for path in value:
-            if not isinstance(path, str):
+        for item in value:
+            if not isinstance(item, str):
                 raise ConfigurationError(
-                    f'settings.{SETTING}["DEFERRED"] holds {shown(path)}: give the dotted path '
-                    f'of a resource as a string, e.g. "myproject.containers.Container.search".',
-                    check_id="django_lifespan_di.E009",
+                    f'settings.{SETTING}["{key}"] holds {shown(item)}: give {each} as a string, '
+                    f"e.g. {json.dumps(example[0])}.",
+                    check_id=check_id,
                 )
         return tuple(value)
 
@@ -104,11 +109,18 @@ class Settings:
     def _deferred_provider(self, entry: str) -> tuple[type[containers.DeclarativeContainer], str]:
         where = f'settings.{SETTING}["DEFERRED"] entry {entry!r}'
         if "." not in entry:
-            # A bare name is what a database alias looks like: reserved for deferring Django's
-            # connection pools, which are not resources of a container.
+            # A bare name is a database alias: the pool's resource in the Databases container.
+            aliases = self.DATABASES
+            if entry in aliases:
+                from django_lifespan_di.databases import databases_container
+
+                return databases_container(aliases), entry
+            listed = ", ".join(map(repr, aliases)) or "none"
             raise ConfigurationError(
-                f"{where} is not a dotted path: deferring a database alias is not supported. "
-                f'Give the path of a resource, e.g. "myproject.containers.Container.search".',
+                f"{where} is not a dotted path, nor an alias that {SETTING}['DATABASES'] lists "
+                f"(listed: {listed}). Defer a database by its alias once DATABASES lists it "
+                f'("DATABASES": ["default"], "DEFERRED": ["default"]), or give the path of a '
+                f'resource, e.g. "myproject.containers.Container.search".',
                 check_id="django_lifespan_di.E009",
             )
         for path in self.CONTAINERS:
@@ -155,28 +167,21 @@ class Settings:
     def DATABASES(self) -> tuple[str, ...]:
         """The aliases of the databases whose connections the lifespan owns (``"__all__"``:
         every alias of ``settings.DATABASES``, in its order)."""
-        value = self._raw.get("DATABASES", DEFAULTS["DATABASES"])
-        if value == ALL_DATABASES:
+        if self._raw.get("DATABASES") == ALL_DATABASES:
             return tuple(settings.DATABASES)
-        if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise ConfigurationError(
-                f'settings.{SETTING}["DATABASES"] must be a list of database aliases or '
-                f'"__all__", not {shown(value)}. Example: ["default"]',
-                check_id="django_lifespan_di.E007",
-            )
-        for alias in value:
-            if not isinstance(alias, str):
-                raise ConfigurationError(
-                    f'settings.{SETTING}["DATABASES"] holds {shown(alias)}: give each database '
-                    f'alias as a string, e.g. "default".',
-                    check_id="django_lifespan_di.E007",
-                )
-        if len(set(value)) != len(value):
+        aliases = self._strings(
+            "DATABASES",
+            'database aliases or "__all__"',
+            "each database alias",
+            ["default"],
+            "django_lifespan_di.E007",
+        )
+        if len(set(aliases)) != len(aliases):
             raise ConfigurationError(
                 f'settings.{SETTING}["DATABASES"] lists an alias twice: list each once.',
                 check_id="django_lifespan_di.E007",
             )
-        return tuple(value)
+        return aliases
 
     def configured_containers(self) -> tuple[ContainerEntry, ...]:
         """Import every configured container, in the configured order: a class (the lifespan
@@ -195,10 +200,12 @@ class Settings:
             return entries
         # Imported here: it connects a receiver to Django's connection_created, which a
         # project that owns no database has no use for.
-        from django_lifespan_di.databases import databases_container
+        from django_lifespan_di.databases import owned_databases
 
-        # Then the ``Databases`` container of the pools the lifespan owns.
-        return (*entries, databases_container(aliases))
+        # Then the ``Databases`` container of the pools the lifespan owns; a deferred one
+        # waits for its database as long as a deferred resource may take to open.
+        deferred = [entry for entry in self.DEFERRED if entry in aliases]
+        return (*entries, owned_databases(aliases, deferred, self.STARTUP_TIMEOUT))
 
     def container_classes(self) -> tuple[type[containers.DeclarativeContainer], ...]:
         """The class of every configured container (an instance's declaring class)."""

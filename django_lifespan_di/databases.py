@@ -28,8 +28,9 @@ import functools
 import logging
 import os
 import threading
+import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
@@ -43,7 +44,13 @@ from django_lifespan_di.exceptions import StartupError
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-__all__ = ["database_pool", "databases_container", "open_database", "ping_database"]
+__all__ = [
+    "database_pool",
+    "databases_container",
+    "open_database",
+    "owned_databases",
+    "ping_database",
+]
 
 logger = logging.getLogger("django_lifespan_di")
 
@@ -51,6 +58,8 @@ logger = logging.getLogger("django_lifespan_di")
 CONTAINER_NAME = "Databases"
 #: How long a ping waits for a connection of the pool, when its caller gives no timeout.
 PING_TIMEOUT_SECONDS = 5.0
+#: How often the opening of a deferred database tries it again while it cannot be reached.
+PROBE_INTERVAL = 0.5
 #: How long closing a pool waits for its background threads (psycopg_pool's own default).
 CLOSE_TIMEOUT_SECONDS = 5.0
 
@@ -72,6 +81,23 @@ def database_pool(alias: str) -> providers.Resource[ConnectionPool[Any] | None]:
     return providers.Resource(open_database, alias)
 
 
+def owned_databases(
+    aliases: tuple[str, ...], deferred: Collection[str], patience: float
+) -> containers.Container:
+    """The instance of ``databases_container(aliases)`` that the lifespan runs, in which the
+    pool of each alias of ``deferred`` waits up to ``patience`` seconds for its database.
+
+    Deferred, a pool opens after the process serves: a database that is not up yet is what
+    deferring is for, so its opening waits for it (readiness says 503 meanwhile) rather than
+    fail at once. Set on this instance's copy of the provider, so markers made at import
+    (``database_pool(alias)``) still name it.
+    """
+    instance = databases_container(aliases)()
+    for alias in deferred:
+        instance.providers[alias].add_kwargs(patience=patience)
+    return instance
+
+
 @functools.cache
 def databases_container(aliases: tuple[str, ...]) -> type[containers.DeclarativeContainer]:
     """The container class of the pools of ``aliases``, a ``Resource`` per alias."""
@@ -82,24 +108,25 @@ def databases_container(aliases: tuple[str, ...]) -> type[containers.Declarative
     return type(CONTAINER_NAME, (containers.DeclarativeContainer,), namespace)
 
 
-def open_database(alias: str) -> Iterator[ConnectionPool[Any] | None]:
+def open_database(alias: str, patience: float = 0.0) -> Iterator[ConnectionPool[Any] | None]:
     """Open database ``alias`` for the lifespan; close what this process holds of it after.
 
     Runs in a worker thread (a sync generator). A pool is opened and filled to ``min_size``; a
     database that cannot be reached fails startup at once, naming the alias and the cause,
-    never the password.
+    never the password; with ``patience`` (a deferred alias) once it has not answered for that
+    many seconds.
     """
     wrapper = connections[alias]
     pool = _internals.django_pool(wrapper)
     if pool is None:
         if wrapper.vendor != "sqlite":  # a file: there is nothing to reach
-            _probe(alias, wrapper)
+            _probe(alias, wrapper, patience)
         try:
             yield None
         finally:
             hand_back_connections(alias)
         return
-    _probe(alias, wrapper)
+    _probe(alias, wrapper, patience)
     try:
         pool.open(wait=True, timeout=pool.timeout)
     except Exception as exc:
@@ -148,18 +175,34 @@ def ping_database(alias: str, timeout: float = PING_TIMEOUT_SECONDS) -> None:
         connection.close()
 
 
-def _probe(alias: str, wrapper: BaseDatabaseWrapper) -> None:
+def _probe(alias: str, wrapper: BaseDatabaseWrapper, patience: float) -> None:
     """One connection of its own, closed at once: a pool that cannot connect retries in the
-    background and only says "timeout"; this says why, at once."""
-    try:
-        _internals.connect_directly(wrapper).close()
-    except Exception as exc:
-        raise failure(
-            alias,
-            wrapper,
-            f"database {alias!r} ({where(wrapper)}) cannot be reached: "
-            f"{type(exc).__name__}: {str(exc).strip()}",
-        ) from None  # the driver's own exception may hold the connection parameters
+    background and only says "timeout"; this says why, at once (with ``patience``, once the
+    database has not answered for that long; it is tried again every ``PROBE_INTERVAL``)."""
+    deadline = time.monotonic() + patience
+    waiting = False
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            # Within what is left of the patience: a host that drops packets never refuses.
+            _internals.connect_directly(wrapper, left if patience else None).close()
+            return
+        except Exception as exc:
+            if left <= 0:
+                raise failure(
+                    alias,
+                    wrapper,
+                    f"database {alias!r} ({where(wrapper)}) cannot be reached: "
+                    f"{type(exc).__name__}: {str(exc).strip()}",
+                ) from None  # the driver's own exception may hold the connection parameters
+        if not waiting:
+            waiting = True
+            logger.warning(
+                "Database %r cannot be reached yet: waiting up to %g s for it (deferred)",
+                alias,
+                patience,
+            )
+        time.sleep(min(PROBE_INTERVAL, left))
 
 
 def where(wrapper: BaseDatabaseWrapper) -> str:

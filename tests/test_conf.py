@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from django_lifespan_di import ConfigurationError
 from django_lifespan_di.conf import DEFAULTS, conf, import_container, require_installed
-from django_lifespan_di.databases import database_pool
+from django_lifespan_di.databases import database_pool, databases_container
 from tests.project.containers import Container
 from tests.support.bad_settings import PASSWORD, database_settings
 
@@ -148,12 +148,38 @@ def test_deferred_entries_are_split_at_the_configured_container() -> None:
     assert DEFAULTS["DEFERRED"] == ()
 
 
+def test_a_database_alias_that_databases_lists_defers_its_pool() -> None:
+    """A bare name is an alias: the Databases container's resource of it, whose opening then
+    waits for its database as long as a deferred resource may take to open."""
+    owned = {"DATABASES": ["default"], "STARTUP_TIMEOUT": 7, "DEFERRED": ["default"]}
+    with override_settings(LIFESPAN_DI=owned):
+        ((cls, path),) = conf.deferred_providers()
+        (instance,) = conf.configured_containers()
+    assert (cls, path) == (databases_container(("default",)), "default")
+    assert instance.declarative_parent is cls
+    assert instance.providers["default"].kwargs == {"patience": 7.0}
+    assert database_pool("default").kwargs == {}  # the markers' provider is left as it was
+
+
+def test_an_alias_not_in_databases_is_named_with_those_listed() -> None:
+    owned = {"DATABASES": ["default"], "DEFERRED": ["replica"]}
+    with override_settings(LIFESPAN_DI=owned), pytest.raises(ConfigurationError) as caught:
+        conf.deferred_providers()
+    assert caught.value.check_id == "django_lifespan_di.E009"
+    assert "entry 'replica' is not a dotted path, nor an alias" in str(caught.value)
+    assert "(listed: 'default')" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("deferred", "message"),
     [
         ("tests.project.containers.Container.reporter", "must be a list of dotted paths"),
         ([Container], "holds the class tests.project.containers.Container: give the dotted"),
-        (["default"], "entry 'default' is not a dotted path: deferring a database alias"),
+        (
+            ["default"],
+            "entry 'default' is not a dotted path, nor an alias that LIFESPAN_DI['DATABASES'] "
+            "lists (listed: none). Defer a database by its alias once DATABASES lists it",
+        ),
         (["other.Container.search"], "is in none of the containers of LIFESPAN_DI['CONTAINERS']"),
         (["tests.project.containers.Container."], "is in none of the containers"),
     ],

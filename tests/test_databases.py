@@ -5,6 +5,7 @@ threads still hold handed back, a forked child that leaves its parent's connecti
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import warnings
@@ -17,12 +18,16 @@ from django.db import connections, transaction
 from django.test import override_settings
 from psycopg_pool import ConnectionPool
 
-from django_lifespan_di import LifespanThread, Provide, StartupError, inject, resolve
+from django_lifespan_di import LifespanThread, Provide, StartupError, inject, lifespan, resolve
 from django_lifespan_di.databases import (
+    PROBE_INTERVAL,
     database_pool,
     databases_container,
+    open_database,
     ping_database,
 )
+from django_lifespan_di.health import readiness
+from django_lifespan_di.registry import current_runtime
 from tests.support.postgres import (
     PASSWORD,
     PostgresServer,
@@ -126,6 +131,60 @@ def test_a_database_that_is_down_fails_startup_naming_the_alias(
     assert "cannot be reached" in message
     assert "Connection refused" in message
     assert PASSWORD not in message
+
+
+def test_a_deferred_database_is_waited_for_then_named_as_at_startup(
+    postgres_server: PostgresServer,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Deferred, the opening tries the database again and again for ``patience`` seconds (the
+    end-to-end test brings it up meanwhile), then fails as a startup would."""
+    down = {**entry(postgres_server, pool=POOL), "PORT": str(free_port())}
+    with database_alias("late", down), pytest.raises(StartupError) as failed:
+        next(open_database("late", patience=PROBE_INTERVAL * 2))
+    assert "database 'late' (PostgreSQL at 127.0.0.1:" in str(failed.value)
+    assert "cannot be reached" in str(failed.value)
+    assert (
+        f"Database 'late' cannot be reached yet: waiting up to {PROBE_INTERVAL * 2:g} s for it"
+        in caplog.text
+    )
+    assert PASSWORD not in caplog.text + str(failed.value)
+
+
+def test_a_deferred_pool_opens_after_startup(
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    async def run(alias: str) -> tuple[Any, ...]:
+        async with lifespan() as state:
+            runtime = current_runtime()
+            (unit,) = runtime.deferred
+            await runtime.deferred_settled()
+            return unit, state, resolve(database_pool(alias)), await readiness()
+
+    with (
+        database_alias("deferred", entry(postgres_server, pool=POOL)) as alias,
+        override_settings(LIFESPAN_DI={"DATABASES": [alias], "DEFERRED": [alias]}),
+    ):
+        unit, state, pool, report = asyncio.run(run(alias))
+    assert (unit.name, unit.status) == ("Databases.deferred", "closed")
+    assert state["deferred"] is pool
+    assert isinstance(pool, ConnectionPool)
+    assert pool.closed
+    assert report.status == "pass"
+
+
+async def test_the_pool_is_pinged_through_itself_for_readiness(
+    pooled: str,
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    async with lifespan() as state:
+        pool = state[pooled]
+        asked = pool.get_stats().get("requests_num", 0)
+        report = await readiness()
+        pinged = pool.get_stats()["requests_num"] - asked
+    (check,) = [c for c in report.checks if c.name == "Databases.pg"]
+    assert check.ping is not None
+    assert (report.status, check.ping.error, pinged) == ("pass", None, 1)
 
 
 def test_the_password_never_shows_in_the_message(

@@ -15,6 +15,7 @@ from dependency_injector import providers
 from django.test import AsyncClient, override_settings
 
 from django_lifespan_di import health, lifespan, register_lifespan_manager, register_ping
+from django_lifespan_di.databases import database_pool
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.health import (
     PingBook,
@@ -120,7 +121,48 @@ def test_names_are_those_of_the_running_lifespan_for_configured_containers_only(
     assert pinged_names() == ["PingedContainer.queue", "PingedContainer.db"]
 
 
+def test_each_database_the_lifespan_owns_has_a_ping_of_its_own() -> None:
+    with override_settings(LIFESPAN_DI={**SETTINGS, "DATABASES": ["default"]}):
+        (ping,) = [r for r in registered_pings() if r.provider is database_pool("default")]
+        assert (ping.name, ping.timeout, ping.critical) == (
+            "django_lifespan_di.databases.Databases.default",
+            health.DATABASE_PING_TIMEOUT,
+            True,
+        )
+        assert pinged_names() == ["Databases.default"]
+    assert all(r.provider is not database_pool("default") for r in registered_pings())
+
+
+def test_a_malformed_databases_setting_names_no_database_as_urls_import() -> None:
+    # urls.py calls pinged_names() before `manage.py check` reports E007.
+    with override_settings(LIFESPAN_DI={**SETTINGS, "DATABASES": "default"}):
+        assert pinged_names() == []
+
+
 # -- pinging ------------------------------------------------------------------------------------
+
+
+async def test_a_database_the_lifespan_owns_is_pinged_without_a_registration() -> None:
+    with override_settings(LIFESPAN_DI={**SETTINGS, "DATABASES": ["default"]}):
+        async with lifespan():
+            report = await readiness()
+    (check,) = [c for c in report.checks if c.name == "Databases.default"]
+    assert check.ping is not None
+    assert (report.status, check.status, check.ping.error) == ("pass", "pass", None)
+
+
+async def test_a_ping_registered_for_a_database_replaces_its_own() -> None:
+    def refuse(pool: object) -> None:
+        raise ConnectionRefusedError
+
+    register_ping(database_pool("default"), refuse)
+    with override_settings(LIFESPAN_DI={**SETTINGS, "DATABASES": ["default"]}):
+        (ping,) = [r for r in registered_pings() if r.provider is database_pool("default")]
+        async with lifespan():
+            report = await readiness()
+    assert ping.ping is refuse
+    assert report.status == "fail"
+    assert report.output == "not ready: Databases.default (ping failed: ConnectionRefusedError)"
 
 
 async def test_pings_get_the_objects_views_get_async_on_the_loop_sync_in_a_worker() -> None:

@@ -142,7 +142,50 @@ def unregister_ping(provider: providers.Resource[Any]) -> None:
 
 
 def registered_pings() -> tuple[PingRegistration, ...]:
-    return tuple(_pings.values())
+    """The pings registered, then the default ping of each database the lifespan owns
+    (``LIFESPAN_DI["DATABASES"]``) for which none is registered."""
+    return _with_database_pings(conf.DATABASES)
+
+
+def _with_database_pings(aliases: tuple[str, ...]) -> tuple[PingRegistration, ...]:
+    registered = tuple(_pings.values())
+    defaults = _database_pings(aliases) if aliases else ()
+    return (*registered, *(r for r in defaults if id(r.provider) not in _pings))
+
+
+#: How long the default ping of a database may take (``register_ping``'s default): its pool's
+#: wait for a connection, then the ``SELECT 1``.
+DATABASE_PING_TIMEOUT = 1.0
+
+
+@functools.cache
+def _database_pings(aliases: tuple[str, ...]) -> tuple[PingRegistration, ...]:
+    """A pool that opened once says nothing of the database since: each alias's pool (or, for
+    a database without one, a connection of its own) is pinged with ``SELECT 1``, like any
+    resource with a registered ping, so that nobody has to write one."""
+    # Imported here, as conf does: it connects a receiver to Django's connection_created,
+    # which a project that owns no database has no use for.
+    from django_lifespan_di.databases import CONTAINER_NAME, database_pool
+
+    return tuple(
+        PingRegistration(
+            database_pool(alias),
+            functools.partial(_ping_database, alias),
+            DATABASE_PING_TIMEOUT,
+            True,
+            f"{database_pool.__module__}.{CONTAINER_NAME}.{alias}",
+            False,
+        )
+        for alias in aliases
+    )
+
+
+def _ping_database(alias: str, pool: object) -> None:
+    """Through Django's pool of ``alias`` rather than the lifespan's value: where Celery's Django
+    fixup closed the pool the lifespan opened, Django's current one is what queries use."""
+    from django_lifespan_di.databases import ping_database
+
+    ping_database(alias, DATABASE_PING_TIMEOUT)
 
 
 # -- the results of one run --------------------------------------------------------------------
@@ -477,9 +520,17 @@ def pinged_names() -> list[str]:
             # Called as urls.py is imported, which `manage.py check` does before it reports
             # the entry (E004, E005): crashing here would hide that report behind a traceback.
             continue
+    try:
+        aliases = conf.DATABASES
+    except ConfigurationError:  # E007: reported by `manage.py check` likewise
+        aliases = ()
+    if aliases:
+        from django_lifespan_di.databases import databases_container
+
+        classes.append(databases_container(aliases))
     return [
         f"{cls.__name__}.{key}"
-        for registration in registered_pings()
+        for registration in _with_database_pings(aliases)
         for cls in classes
         for key, provider in cls.providers.items()
         if provider is registration.provider
