@@ -24,6 +24,7 @@ from tests.support.postgres import (
     PASSWORD,
     PostgresServer,
     application_name,
+    own_postgres_server,  # noqa: F401  (a fixture)
     postgres_server,  # noqa: F401  (a fixture)
     sessions,
 )
@@ -242,6 +243,83 @@ def test_a_database_that_is_down_stops_uvicorn_naming_it(
     assert "Databases.pg failed to start: database 'pg' (PostgreSQL at 127.0.0.1:" in server.output
     assert "cannot be reached" in server.output
     assert PASSWORD not in server.output
+
+
+def readyz(server: Server) -> httpx.Response:
+    return httpx.get(server.url("/health/readyz/"), timeout=10)
+
+
+def wait_for_readyz(server: Server, status: int, timeout: float = 60.0) -> httpx.Response:
+    """The first readiness answer with ``status``. A pool that lost its connections makes new
+    ones with psycopg_pool's backoff (1 s, then twice as long each time): seconds, not at once."""
+    deadline = time.monotonic() + timeout
+    while (answer := readyz(server)).status_code != status:
+        assert time.monotonic() < deadline, (answer.text, server.output)
+        time.sleep(0.2)
+    return answer
+
+
+#: Pings answer from results at most this old: an outage shows at the next probe.
+FRESH_PINGS = {"LIFESPAN_DI_TEST_PING_MAX_AGE": "0.1"}
+
+
+def test_a_database_outage_turns_readiness_to_503_and_back(
+    own_postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    """Nobody registers a ping: the pool the lifespan owns is pinged like any resource."""
+    postgres = own_postgres_server
+    server = Server("uvicorn", env={**postgres.environment(POOL), **FRESH_PINGS})
+    with server:
+        assert server.process is not None
+        pid = server.process.pid
+        assert readyz(server).status_code == 200
+        postgres.pause()
+        down = wait_for_readyz(server, 503)
+        assert "Databases.pg (ping failed: " in down.json()["output"]
+        assert PASSWORD not in down.text
+        assert httpx.get(server.url("/health/livez/"), timeout=10).status_code == 200
+        postgres.resume()
+        mark = postgres.mark()
+        wait_for_readyz(server, 200)
+        assert httpx.get(server.url("/database/pool/"), timeout=10).json()["pid"] == pid
+    assert server.returncode in (0, -15), server.output
+    assert postgres.wait_until_closed_by(application_name(pid)) == 0
+    assert sessions(postgres.log_since(mark), application_name(pid))[2] == 0
+    assert PASSWORD not in server.output
+
+
+def test_a_deferred_database_that_is_down_at_start_is_waited_for(
+    own_postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    """``DEFERRED: ["pg"]``: the server serves without the database; readiness and the views
+    that use the pool answer 503 until it is up and the pool has opened."""
+    postgres = own_postgres_server
+    postgres.pause()
+    env = {
+        **postgres.environment(POOL),
+        **FRESH_PINGS,
+        "LIFESPAN_DI_TEST_DEFERRED": "pg",
+        "LIFESPAN_DI_TEST_STARTUP_TIMEOUT": "60",  # how long the deferred pool waits
+    }
+    server = Server("uvicorn", env=env, ready_path="/health/livez/")
+    with server:
+        assert server.process is not None
+        pid = server.process.pid
+        not_ready = readyz(server)
+        assert not_ready.status_code == 503
+        assert "Databases.pg (starting)" in not_ready.json()["output"]
+        refused = httpx.get(server.url("/database/pool/"), timeout=10)
+        assert refused.status_code == 503
+        assert "Databases.pg is not ready yet (a deferred resource" in refused.text
+        mark = postgres.mark()
+        postgres.resume()
+        wait_for_readyz(server, 200)
+        assert postgres.open_connections(application_name(pid)) == MIN_SIZE
+        assert httpx.get(server.url("/database/pool/"), timeout=10).json()["pid"] == pid
+    assert server.returncode in (0, -15), server.output
+    assert "Database 'pg' cannot be reached yet: waiting up to 60 s for it" in server.output
+    assert PASSWORD not in server.output
+    assert_closed_by_themselves(postgres, mark, {pid})
 
 
 def command_environment(extra: dict[str, str]) -> dict[str, str]:

@@ -14,3 +14,12 @@ def database_view(request: HttpRequest) -> JsonResponse:
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
     return JsonResponse({"pid": os.getpid(), "backend": backend})
+
+
+def pool_view(request: HttpRequest) -> JsonResponse:
+    """The same, through the lifespan's pool of ``pg`` in ``request.state``: refused with
+    ``ResourceNotReady`` (a 503) while the pool is deferred and not open yet."""
+    pool = request.state["pg"]  # type: ignore[attr-defined]
+    with pool.connection() as connection:
+        (backend,) = connection.execute("SELECT pg_backend_pid()").fetchone()
+    return JsonResponse({"pid": os.getpid(), "backend": backend})

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sync-state/", views.sync_state_view),
     path("orm/", views.orm_view),
     path("database/", database_views.database_view),
+    path("database/pool/", database_views.pool_view),
     path("slow/", fault_views.slow_view),
     path("slow-unit-of-work/", fault_views.slow_unit_of_work_view),
     path("slow-sync-unit-of-work/", fault_views.slow_sync_unit_of_work_view),

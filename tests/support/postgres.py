@@ -26,6 +26,7 @@ import pickle
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -152,14 +153,22 @@ class PostgresServer:
             stderr=subprocess.PIPE,
             timeout=60,
         )
-        log = self.log_path.open("ab")
+        self.log_path.touch()
         if as_user:
             shutil.chown(self.log_path, user=as_user[2])
         for _ in range(3):  # the port is free when picked; another process may take it first
             self.port = free_port()
+            if self._launch():
+                return self
+            self.stop()
+        raise AssertionError(f"postgres did not start: {self.log()}")
+
+    def _launch(self) -> bool:
+        """Start the server on ``self.port``; whether it accepts connections in time."""
+        with self.log_path.open("ab") as log:  # the server keeps a descriptor of its own
             self.process = subprocess.Popen(
                 [
-                    *as_user,
+                    *_run_as(),
                     str(self.bin / "postgres"),
                     *("-D", str(self.data), "-p", str(self.port), "-k", str(self.directory)),
                     *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"),
@@ -170,12 +179,24 @@ class PostgresServer:
                 stderr=log,
                 start_new_session=True,
             )
-            if self._wait_ready():
-                log.close()
-                return self
-            self.stop()
-        log.close()
-        raise AssertionError(f"postgres did not start: {self.log()}")
+        return self._wait_ready()
+
+    def pause(self) -> None:
+        """An outage: PostgreSQL's fast shutdown (SIGINT to the postmaster, what ``pg_ctl stop
+        -m fast`` sends) ends every session and stops the server; ``resume()`` starts it again
+        on the same port with the same data."""
+        assert self.process is not None
+        # The postmaster's pid is the first line of its pid file (the process started may be
+        # runuser, which would forward SIGINT as a SIGTERM: a smart shutdown, which waits for
+        # every client to leave).
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGINT)
+        self.process.wait(TIMEOUT_SECONDS)
+        self.process = None
+
+    def resume(self) -> None:
+        if not self._launch():
+            raise AssertionError(f"postgres did not start again: {self.log()}")
 
     def _wait_ready(self) -> bool:
         assert self.process is not None
@@ -333,6 +354,15 @@ def in_forked_child(test: Callable[[], object]) -> object:
     os.waitpid(child, 0)
     assert status == "ok", value
     return value
+
+
+@pytest.fixture
+def own_postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for one test, which may ``pause()`` it; skips without binaries."""
+    if binaries() is None:
+        pytest.skip(INSTALL_HINT)
+    with PostgresServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
