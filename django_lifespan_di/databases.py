@@ -9,6 +9,10 @@ a resource like any other: opened at startup and filled to its ``min_size`` (con
 what does not depend on it), handed to ``Provide[database_pool("default")]``, closed at shutdown
 once everything that depends on it is closed and the requests have drained.
 
+Deferred (``LIFESPAN_DI["DEFERRED"]`` lists the alias), a pool opens after the process serves,
+and its opening waits for a database that cannot be reached yet (``owned_databases``) instead
+of failing at once. The health probes ping every pool (``health/``).
+
 A database without a pool (``CONN_MAX_AGE`` connections, SQLite) keeps one connection per thread
 that uses it, which only that thread may use: nothing can open them ahead. Its resource checks at
 startup that the database answers (not SQLite's: a file), and at shutdown closes the idle
@@ -94,7 +98,8 @@ def owned_databases(
     """
     instance = databases_container(aliases)()
     for alias in deferred:
-        instance.providers[alias].add_kwargs(patience=patience)
+        pool: providers.Resource[Any] = getattr(instance, alias)
+        pool.add_kwargs(patience=patience)
     return instance
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dependency_injector import containers
 from django.conf import settings
 from django.test import override_settings
 
@@ -155,9 +156,11 @@ def test_a_database_alias_that_databases_lists_defers_its_pool() -> None:
     with override_settings(LIFESPAN_DI=owned):
         ((cls, path),) = conf.deferred_providers()
         (instance,) = conf.configured_containers()
+        assert conf.container_classes() == (cls,)
     assert (cls, path) == (databases_container(("default",)), "default")
-    assert instance.declarative_parent is cls
-    assert instance.providers["default"].kwargs == {"patience": 7.0}
+    assert isinstance(instance, containers.DynamicContainer)
+    pool: Any = instance.default
+    assert pool.kwargs == {"patience": 7.0}
     assert database_pool("default").kwargs == {}  # the markers' provider is left as it was
 
 

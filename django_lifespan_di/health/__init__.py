@@ -144,10 +144,7 @@ def unregister_ping(provider: providers.Resource[Any]) -> None:
 def registered_pings() -> tuple[PingRegistration, ...]:
     """The pings registered, then the default ping of each database the lifespan owns
     (``LIFESPAN_DI["DATABASES"]``) for which none is registered."""
-    return _with_database_pings(conf.DATABASES)
-
-
-def _with_database_pings(aliases: tuple[str, ...]) -> tuple[PingRegistration, ...]:
+    aliases = conf.DATABASES
     registered = tuple(_pings.values())
     defaults = _database_pings(aliases) if aliases else ()
     return (*registered, *(r for r in defaults if id(r.provider) not in _pings))
@@ -520,17 +517,9 @@ def pinged_names() -> list[str]:
             # Called as urls.py is imported, which `manage.py check` does before it reports
             # the entry (E004, E005): crashing here would hide that report behind a traceback.
             continue
-    try:
-        aliases = conf.DATABASES
-    except ConfigurationError:  # E007: reported by `manage.py check` likewise
-        aliases = ()
-    if aliases:
-        from django_lifespan_di.databases import databases_container
-
-        classes.append(databases_container(aliases))
     return [
         f"{cls.__name__}.{key}"
-        for registration in _with_database_pings(aliases)
+        for registration in _pings.values()
         for cls in classes
         for key, provider in cls.providers.items()
         if provider is registration.provider

@@ -129,6 +129,16 @@ def test_gunicorn_sync_worker_recycled_closes_its_pool_before_its_replacement_op
     assert last_close < first_open
 
 
+def warmed_backends(postgres: PostgresServer, pids: set[int]) -> set[int]:
+    """The PostgreSQL backends (server pids) of the connections ``pids`` hold now."""
+    with postgres.connect() as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = ANY(%s)",
+            [[application_name(pid) for pid in pids]],
+        ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
 @pytest.mark.parametrize("reuse", [None, "1000"], ids=["celery-defaults", "db-reuse-max"])
 def test_celery_prefork_children_each_own_a_pool(
     tmp_path: Path,
@@ -136,9 +146,12 @@ def test_celery_prefork_children_each_own_a_pool(
     redis_server: RedisServer,  # noqa: F811
     reuse: str | None,
 ) -> None:
-    """Celery's Django fixup closes a prefork child's pools around each task (Django opens
-    another at the next query) unless ``CELERY_DB_REUSE_MAX`` spaces that out: either way each
-    child's pool was full before its first task, and whatever it has is closed at the end."""
+    """Each child's pool is full before its first task, and whatever it has is closed at the
+    end. Celery's Django fixup closes a prefork child's pools before and after each task
+    (``close_pool()``; Django makes a new one at the next query): with its defaults the pool
+    the lifespan warmed is gone at the first task, and each task fills a pool of its own;
+    ``CELERY_DB_REUSE_MAX`` spaces those closes out, so the warmed connections serve the
+    tasks."""
     mark = postgres_server.mark()
     reusing = {"LIFESPAN_DI_TEST_DB_REUSE_MAX": reuse} if reuse else {}
     worker = Worker(
@@ -162,17 +175,26 @@ def test_celery_prefork_children_each_own_a_pool(
             if len(children) != 2:
                 worker.stop()
                 raise AssertionError(worker.output + str(postgres_server.applications()))
+            warmed = warmed_backends(postgres_server, children)
+            served = set()
             for _ in range(3):
                 answer = producer.signature("tests.project.celery_app.database_backend").delay()
-                assert answer.get(timeout=20)["pid"] in children
+                result = answer.get(timeout=20)
+                assert result["pid"] in children
+                served.add(result["backend"])
+            still_warm = warmed & warmed_backends(postgres_server, children)
     finally:
         producer.close()
     assert worker.returncode == 0, worker.output
     assert worker.process is not None
     assert worker.process.pid not in children
+    assert len(warmed) == 2 * MIN_SIZE
     if reuse:  # the pools the lifespan opened served every task
+        assert served <= warmed
+        assert still_warm == warmed
         assert_closed_by_themselves(postgres_server, mark, children)
         return
+    assert not served & warmed  # closed at the first task's task_prerun
     for pid in children:
         assert postgres_server.wait_until_closed_by(application_name(pid)) == 0, pid
     log = postgres_server.log_since(mark)
