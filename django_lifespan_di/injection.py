@@ -86,7 +86,8 @@ def inject(function: F) -> F:
         return function
     spec = InjectionSpec(function, parameters)
     injection_specs.add(spec)
-    first_position, names, running_loop = spec.first_position, spec.names, _internals.running_loop
+    first_position, names = spec.first_position, spec.names
+    running_loop, thread_loop_mark = _internals.running_loop, _internals.thread_loop_mark
 
     if inspect.isasyncgenfunction(function):
 
@@ -114,7 +115,7 @@ def inject(function: F) -> F:
             # The frame's `runtime` is what shutdown looks for (register_call_frame), so nothing
             # here keeps count of calls.
             published = spec.published
-            if published is not None and running_loop() is published[0]:
+            if published is not None and thread_loop_mark() == published[0]:
                 runtime = published[2]  # noqa: F841  (IN_FLIGHT_LOCAL: Runtime.in_flight reads it)
                 if len(args) <= first_position:
                     if not kwargs:
@@ -445,11 +446,18 @@ def plan_each_call(runtime: Runtime) -> None:
 
 def _publish(spec: InjectionSpec, values: dict[str, Any], runtime: Runtime) -> None:
     """Let calls of ``spec``'s function take the per-call path, which checks only which loop
-    runs in the calling thread (asked the way ``asyncio.get_running_loop()`` asks, on asyncio's
-    loops and uvloop's): ``runtime``'s loop for an async function, none for a sync one (the
-    process's only run). ``values`` are ready objects, and the guards of the full path hold
-    until the runtime says to forget them (``forget_plans``)."""
-    spec.published = (runtime.loop if spec.awaited else None, values, runtime)
+    runs in the calling thread: ``runtime``'s loop for an async function (by its mark,
+    ``_internals.loop_mark``, the same on asyncio's loops and uvloop's), none for a sync one
+    (the process's only run, asked with ``running_loop()``). ``values`` are ready objects, and
+    the guards of the full path hold until the runtime says to forget them
+    (``forget_plans``)."""
+    where = None
+    if spec.awaited:
+        assert runtime.loop is not None  # a running runtime's
+        where = _internals.loop_mark(runtime.loop)
+        if where is None:
+            return  # this thread does not run the loop (a coroutine driven by hand)
+    spec.published = (where, values, runtime)
     _published.setdefault(runtime, set()).add(spec)
 
 

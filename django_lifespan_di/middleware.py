@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from django_lifespan_di import _internals
+from django_lifespan_di import runtime as engine
 from django_lifespan_di.exceptions import LifespanNotRunning, ResourceNotReady, StateKeyError
 from django_lifespan_di.registry import current_runtime, warn_not_running_once
 from django_lifespan_di.runtime import RUN_CACHES, Runtime, register_call_frame, runs_by_loop
@@ -178,6 +179,15 @@ class LifespanStateMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
+        runtime = _sole_runtime
+        if runtime is not None and _internals.async_to_sync_loop(engine.process_id) is runtime.loop:
+            # The per-request path of a thread already routed to the run's loop (a WSGI
+            # worker's request thread, routed by the WSGI application).
+            request.state = LifespanState.of(runtime)  # type: ignore[attr-defined]
+            response = self.get_response(request)
+            if isinstance(response, StreamingHttpResponse):
+                return _body_in_flight(response, runtime)
+            return response
         request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         loop = runtime.loop if runtime is not None else None
         # A thread that serves no loop yet (a request thread of Django's LiveServerThread, the
@@ -191,25 +201,27 @@ class LifespanStateMiddleware:
             loop is None
             or not runs_in_lifespan_thread(loop)
             or not loop.is_running()
-            or _internals.async_to_sync_loop() is not None
+            or _internals.async_to_sync_loop(engine.process_id) is not None
         ):
             response = self.get_response(request)
         else:
             with _internals.routing_async_to_sync(loop):
                 response = self.get_response(request)
-        return _body_in_flight(response, runtime)  # type: ignore[arg-type]
+        if isinstance(response, StreamingHttpResponse):
+            return _body_in_flight(response, runtime)
+        return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
         runtime = _sole_runtime
         if runtime is not None:  # the per-request path
-            state = LifespanState(runtime.state)
-            state._runtime = runtime
-            request.state = state  # type: ignore[attr-defined]
+            request.state = LifespanState.of(runtime)  # type: ignore[attr-defined]
         else:
             request.state, runtime = request_state(request)  # type: ignore[attr-defined]
-        response = await self.get_response(request)  # type: ignore[misc]
-        return _body_in_flight(response, runtime)
+        response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+        if isinstance(response, StreamingHttpResponse):
+            return _body_in_flight(response, runtime)
+        return response
 
     def process_exception(
         self, request: HttpRequest, exception: Exception
@@ -228,11 +240,13 @@ class LifespanStateMiddleware:
         return response
 
 
-def _body_in_flight(response: HttpResponseBase, runtime: Runtime | None) -> HttpResponseBase:
+def _body_in_flight(
+    response: StreamingHttpResponse, runtime: Runtime | None
+) -> StreamingHttpResponse:
     """A streaming response's body is sent after the view (and this middleware) returned, and
     it may use the lifespan's objects (a Server-Sent Events stream on the shared pool): the
     runtime holds it in flight until it is exhausted or closed, so shutdown waits for it."""
-    if runtime is None or not isinstance(response, StreamingHttpResponse):
+    if runtime is None:
         return response
     key = object()
     runtime.hold(key, f"the streaming body of {response.__class__.__name__}")

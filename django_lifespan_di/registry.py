@@ -51,7 +51,7 @@ def current_runtime() -> Runtime:
         if found is not None:
             return found
     else:
-        routed = _internals.async_to_sync_loop()
+        routed = _internals.async_to_sync_loop(runtime.process_id)
         found = runs.get(routed) if routed is not None else None
         if found is not None:
             return found

@@ -3,7 +3,6 @@ signature callers see without them."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import sys
 import typing
@@ -46,14 +45,12 @@ class InjectionSpec:
         self.first_position = min(parameter.position for parameter in parameters)
         #: The signature callers see: without the injected parameters.
         self.visible = _visible_signature(function, self.names)
-        #: ``(loop, values, runtime)``: the objects a running lifespan has ready for every
-        #: call of this function on its loop, or in a thread with no loop for a sync one
-        #: (``injection.py`` publishes them). None: each call takes the full path, which
-        #: checks everything. The runtime is only compared by
-        #: identity: hence ``object``.
-        self.published: tuple[asyncio.AbstractEventLoop | None, dict[str, Any], object] | None = (
-            None
-        )
+        #: ``(where, values, runtime)``: the objects a running lifespan has ready for every
+        #: call of this function on its loop (``where`` is the loop's mark,
+        #: ``_internals.loop_mark``), or in a thread with no loop for a sync one (``where`` is
+        #: None); ``injection.py`` publishes them. None: each call takes the full path, which
+        #: checks everything. The runtime is only compared by identity: hence ``object``.
+        self.published: tuple[object, dict[str, Any], object] | None = None
 
     def as_keywords(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]

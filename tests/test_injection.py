@@ -29,6 +29,7 @@ from django_lifespan_di import (
     LifespanThread,
     Provide,
     Provider,
+    _internals,
     inject,
     lifespan,
     registry,
@@ -562,7 +563,7 @@ def test_the_per_call_path_is_taken_on_either_loop(
         try:
             first = await loop_client()  # plans and publishes
             assert spec.published is not None
-            assert spec.published[0] is asyncio.get_running_loop()
+            assert spec.published[0] == _internals.loop_mark(asyncio.get_running_loop())
             assert await loop_client() is first  # the per-call path
             with override_providers(CoreContainer.client, fake := Tracked("fake")):
                 assert spec.published is None  # an override sends calls back to the full path
@@ -593,6 +594,37 @@ def test_the_per_call_path_refuses_another_loop_on_either_loop(
 @inject
 async def configured_client(client: Tracked = Provide[Container.http_client]) -> Tracked:
     return client
+
+
+@inject
+async def driven_by_hand(client: Tracked = Provide[Container.http_client]) -> Tracked:
+    return client
+
+
+def test_a_coroutine_driven_by_hand_is_published_only_by_its_loops_mark() -> None:
+    spec = driven_by_hand.__lifespan_di_spec__  # type: ignore[attr-defined]
+    with LifespanThread() as thread:
+        # In a thread that runs no loop, the process's only run serves the call; whether the
+        # per-call path opens depends on the mark: the loop itself (Python 3.12+), or its
+        # hooks, which only its own thread has (3.11: published at the next call on the loop).
+        coroutine = driven_by_hand()
+        with pytest.raises(StopIteration) as stopped:
+            coroutine.send(None)
+        assert stopped.value.value is thread.state["http_client"]
+        if _internals.RUNNING_LOOP_IS_CHEAP:
+            assert spec.published is not None
+            assert spec.published[0] is thread.loop
+        else:
+            assert spec.published is None
+        asyncio.run_coroutine_threadsafe(driven_by_hand(), thread.loop).result(5)
+        assert spec.published is not None
+        assert spec.published[0] == asyncio.run_coroutine_threadsafe(
+            mark_of_running_loop(), thread.loop
+        ).result(5)
+
+
+async def mark_of_running_loop() -> object:
+    return _internals.loop_mark(asyncio.get_running_loop())
 
 
 @pytest.mark.parametrize("factory", LOOPS.values(), ids=LOOPS)

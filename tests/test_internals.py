@@ -6,6 +6,7 @@ on has a contract test here, whose failure names the upgrade that changed it and
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import json
 import os
@@ -306,7 +307,7 @@ def test_asyncio_gives_the_running_loop_without_raising() -> None:
 
 
 def test_the_running_loop_is_found_on_uvloops_loop_too() -> None:
-    # @inject's per-call path asks running_loop() whether the objects' loop runs in this thread.
+    # Sync code's per-call path asks running_loop() whether a loop runs in this thread.
     message = changed("uvloop", "asyncio._get_running_loop under uvloop's Loop", "running_loop")
     loop = uvloop.new_event_loop()
     try:
@@ -316,6 +317,67 @@ def test_the_running_loop_is_found_on_uvloops_loop_too() -> None:
 
         assert loop.run_until_complete(running()) is loop, message
         assert _internals.running_loop() is None, message  # not once it stopped
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("probe", "mark_of"),
+    [
+        (_internals.running_loop, _internals.loop_itself),
+        (sys.get_asyncgen_hooks, _internals.asyncgen_hooks_of),
+    ],
+    ids=["running_loop", "asyncgen_hooks"],
+)
+@pytest.mark.parametrize(
+    "new_loop", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
+)
+def test_a_loops_mark_tells_whether_it_runs_in_this_thread(
+    probe: Callable[[], object],
+    mark_of: Callable[[asyncio.AbstractEventLoop], object],
+    new_loop: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    # @inject's per-call path of async functions: `thread_loop_mark() == mark` with the mark
+    # taken in the loop's thread (either pair, chosen by Python version: both must hold).
+    message = changed(
+        "CPython or uvloop",
+        "what a running loop installs in its thread (running loop, async generator hooks)",
+        "loop_mark",
+    )
+    loop, other = new_loop(), new_loop()
+    try:
+
+        async def mark_and_probe_here() -> tuple[object, object]:
+            return mark_of(asyncio.get_running_loop()), probe()
+
+        mark, probed = loop.run_until_complete(mark_and_probe_here())
+        assert mark is not None, message
+        assert probed == mark, message
+
+        async def probe_here() -> object:
+            return probe()
+
+        assert other.run_until_complete(probe_here()) != mark, message  # another loop
+        assert probe() != mark, message  # none running in this thread
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            # Another thread that runs no loop, while `loop` is not running either, and then
+            # while it runs here.
+            assert pool.submit(probe).result() != mark, message
+
+            async def probe_elsewhere() -> object:
+                return pool.submit(probe).result()
+
+            assert loop.run_until_complete(probe_elsewhere()) != mark, message
+    finally:
+        loop.close()
+        other.close()
+
+
+def test_the_hooks_mark_of_a_loop_is_none_outside_its_thread() -> None:
+    # @inject publishes nothing then (a coroutine driven by hand in a thread with no loop).
+    loop = asyncio.new_event_loop()
+    try:
+        assert _internals.asyncgen_hooks_of(loop) is None
     finally:
         loop.close()
 
@@ -403,12 +465,13 @@ def test_twisteds_asyncio_reactor_keeps_its_loop() -> None:
 
 
 async def test_asgiref_records_the_loop_its_threads_serve() -> None:
-    assert await sync_to_async(_internals.async_to_sync_loop)() is asyncio.get_running_loop(), (
-        changed(
-            "asgiref",
-            "SyncToAsync.threadlocal.main_event_loop / main_event_loop_pid",
-            "async_to_sync_loop",
-        )
+    assert (
+        await sync_to_async(_internals.async_to_sync_loop)(os.getpid())
+        is asyncio.get_running_loop()
+    ), changed(
+        "asgiref",
+        "SyncToAsync.threadlocal.main_event_loop / main_event_loop_pid",
+        "async_to_sync_loop",
     )
 
 
@@ -419,14 +482,14 @@ def test_async_to_sync_runs_on_the_loop_the_thread_serves() -> None:
     try:
         with _internals.routing_async_to_sync(loop):
             ran_on = async_to_sync(the_running_loop)()
-            served = _internals.async_to_sync_loop()
+            served = _internals.async_to_sync_loop(os.getpid())
         assert ran_on is loop, changed(
             "asgiref",
             "AsyncToSync reading SyncToAsync.threadlocal.main_event_loop",
             "route_async_to_sync",
         )
         assert served is loop
-        assert _internals.async_to_sync_loop() is None  # restored on the way out
+        assert _internals.async_to_sync_loop(os.getpid()) is None  # restored on the way out
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()

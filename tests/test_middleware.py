@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -32,6 +33,7 @@ from django_lifespan_di.middleware import (
     request_state,
 )
 from django_lifespan_di.registry import NOT_RUNNING_CAUSES, current_runtime
+from django_lifespan_di.thread import forget_process_lifespan, use_process_lifespan
 from tests.project import journal
 
 RESOURCES = ["cache", "database", "http_client", "reporter"]
@@ -341,6 +343,31 @@ async def test_a_streaming_body_closed_early_is_no_longer_in_flight() -> None:
         assert current_runtime().in_flight() == ["the streaming body of StreamingHttpResponse"]
         await sync_to_async(response.close)()  # and closes the response
         assert current_runtime().in_flight() == []
+
+
+def test_a_wsgi_threads_streaming_bodies_are_in_flight_on_either_path() -> None:
+    # A WSGI request thread, routed to the process lifespan's loop: the first request finds the
+    # run, the next takes the per-request path; each body is in flight until it is read.
+    middleware = LifespanStateMiddleware(streaming_view(False))
+    seen: dict[str, Any] = {}
+
+    def serve() -> None:
+        use_process_lifespan()
+        first, second = (middleware(RequestFactory().get("/events/")) for _ in range(2))
+        seen["first body"] = b"".join(first)  # type: ignore[arg-type]
+        seen["in flight"] = current_runtime().in_flight()  # the second's body, not yet read
+        seen["second body"] = b"".join(second)  # type: ignore[arg-type]
+        seen["after"] = current_runtime().in_flight()
+
+    thread = threading.Thread(target=serve)
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        forget_process_lifespan()
+    assert seen["first body"] == seen["second body"] == b"closed=False\n" * 3
+    assert seen["in flight"] == ["the streaming body of StreamingHttpResponse"]
+    assert seen["after"] == []
 
 
 # -- the per-request path: the process's only run ---------------------------------------------

@@ -27,6 +27,7 @@ from django_lifespan_di import (
     resolve,
     run_in_lifespan_loop,
 )
+from django_lifespan_di.runtime import runs_by_loop
 from django_lifespan_di.testing import override_providers
 from tests.project import journal
 from tests.project.containers import Container, Service, Tracked
@@ -258,7 +259,7 @@ def test_two_lifespans_in_two_threads_each_serve_their_own_loop() -> None:
         first.stop()
         # Stopping the first leaves what the second published: its calls keep the fast path.
         assert spec.published is not None
-        assert spec.published[0] is second.loop
+        assert spec.published[2] is runs_by_loop[second.loop]
         assert call_on(second) is second.state["http_client"]
     assert spec.published is None
 
