@@ -102,7 +102,10 @@ class Target(NamedTuple):
     unit: str  # a key of UNITS
 
 
-UVICORN, GUNICORN = "uvicorn, 1 worker, asyncio", "gunicorn, sync workers"
+#: uvicorn's defaults pick uvloop and httptools when installed, as the locks have them.
+UVICORN, GUNICORN = "uvicorn, 1 worker, uvloop + httptools", "gunicorn, sync workers"
+GUNICORN_ASGI = "gunicorn, 1 uvicorn worker, uvloop + httptools"
+WSGI_DIRECT = "Django's WSGI handler in-process"
 ASGI, AWAITED = "ASGI application in-process, asyncio", "awaited in a lifespan, asyncio"
 AWAITED_UVLOOP = "awaited in a lifespan, uvloop"
 LIFESPAN, SYNC = "lifespan(), asyncio", "sync code, the lifespan in a LifespanThread"
@@ -132,6 +135,13 @@ TARGETS = (
     Target("`@inject` over a plain call: uvloop over asyncio", "both loops, one run", "micro",
            "(micro.uvloop_ns_per_call.lifespan_di_3 - micro.uvloop_ns_per_call.plain)"
            " / (micro.ns_per_call.lifespan_di_3 - micro.ns_per_call.plain)", "≤", 1.2, "times"),
+    Target("`LifespanStateMiddleware` over a plain call", AWAITED, "micro",
+           "micro.ns_per_call.lifespan_di_middleware - micro.ns_per_call.plain", "≤", 300,
+           "ns"),
+    Target("(b) req/s, ratio to (a)", GUNICORN_ASGI, "asgi",
+           "gunicorn_asgi.summary.lifespan_di.rps_ratio", "≥", 0.97, "ratio"),
+    Target("sync `@inject` view: CPU per request, ratio to plain Django's", WSGI_DIRECT,
+           "wsgi", "wsgi.direct.ratio", "≤", 1.05, "ratio"),
     Target("`@inject`, 3 resources, with a tracer provider set, ratio to without", AWAITED,
            "micro", "telemetry.ratio.lifespan_di_3", "≤", 1.03, "ratio"),
     Target("the middleware, with a tracer provider set, ratio to without", AWAITED, "micro",

@@ -280,6 +280,28 @@ def bench_overhead(budget: Budget) -> dict[str, Any]:
     }
 
 
+def bench_gunicorn_asgi(budget: Budget) -> dict[str, Any]:
+    """The ASGI application under gunicorn with one uvicorn worker (uvloop and httptools, as
+    under uvicorn itself): this package's against plain Django's, in interleaved rounds."""
+    variants = ("plain", "lifespan_di")
+    with ExitStack() as stack:
+        servers = {
+            variant: stack.enter_context(
+                gunicorn(
+                    "bench.project.asgi:application",
+                    workers=1,
+                    env={**SETTINGS, "BENCH_VARIANT": variant},
+                    core=SERVER_CORE,
+                    worker_class="uvicorn.workers.UvicornWorker",
+                )
+            )
+            for variant in variants
+        }
+        urls = {variant: server.url("/") for variant, server in servers.items()}
+        runs = interleaved(urls, budget, budget.rounds)
+    return {"runs": runs, "summary": median_ratios(runs, base="plain")}
+
+
 def bench_direct(budget: Budget) -> dict[str, Any]:
     """bench/direct.py for each variant, a process per run, in interleaved rounds on core 0."""
     runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
@@ -499,6 +521,7 @@ def bench_memory(budget: Budget) -> dict[str, Any]:
 #: The phases of a run, in order.
 RUNNERS = {
     "overhead": bench_overhead,
+    "gunicorn_asgi": bench_gunicorn_asgi,
     "direct": bench_direct,
     "micro": bench_micro,
     "telemetry": bench_telemetry,

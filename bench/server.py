@@ -204,11 +204,15 @@ def uvicorn(
     return Service(pinned(core, command), port=port, env=env, ready=http_ready(ready_path))
 
 
-def gunicorn(app: str, *, workers: int, env: Mapping[str, str], core: str) -> Service:
-    """gunicorn with ``workers`` sync workers (one request at a time each), pinned to ``core``."""
+def gunicorn(
+    app: str, *, workers: int, env: Mapping[str, str], core: str, worker_class: str = "sync"
+) -> Service:
+    """gunicorn with ``workers`` workers of ``worker_class`` (sync: one request at a time each;
+    ``uvicorn.workers.UvicornWorker``: an ASGI application on uvicorn's loop), pinned to
+    ``core``."""
     port = free_port()
     command = [str(BIN / "gunicorn"), app, "--bind", f"{HOST}:{port}", "--workers", str(workers)]
-    command += ["--worker-class", "sync", "--log-level", "warning"]
+    command += ["--worker-class", worker_class, "--log-level", "warning"]
     return Service(pinned(core, command), port=port, env=env, ready=http_ready("/"))
 
 
