@@ -53,7 +53,9 @@ def floor(function: Callable[..., Awaitable[HttpResponse]], values: dict[str, An
 
 def steps(function: Callable[..., Awaitable[HttpResponse]], spec: Any) -> dict[str, View]:
     """``@inject``'s per-call path rebuilt guard by guard on top of the floor (see above)."""
-    running_loop = asyncio._get_running_loop
+    from django_lifespan_di import _internals
+
+    thread_loop_mark = _internals.thread_loop_mark
 
     async def published(*args: Any, **kwargs: Any) -> HttpResponse:
         ready = spec.published
@@ -63,7 +65,7 @@ def steps(function: Callable[..., Awaitable[HttpResponse]], spec: Any) -> dict[s
 
     async def loop_thread(*args: Any, **kwargs: Any) -> HttpResponse:
         ready = spec.published
-        if ready is not None and running_loop() is ready[0]:
+        if ready is not None and thread_loop_mark() == ready[0]:
             runtime = ready[2]  # noqa: F841  (as @inject keeps it for shutdown)
             return await function(*args, **ready[1])
         raise AssertionError("not on the lifespan's loop")
