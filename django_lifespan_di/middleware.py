@@ -214,8 +214,10 @@ class LifespanStateMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
         runtime = _sole_runtime
-        if runtime is not None:  # the per-request path
-            request.state = LifespanState.of(runtime)  # type: ignore[attr-defined]
+        if runtime is not None:  # the per-request path: LifespanState.of(runtime), inline
+            state = LifespanState(runtime.state)
+            state._runtime = runtime
+            request.state = state  # type: ignore[attr-defined]
         else:
             request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
