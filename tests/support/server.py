@@ -168,7 +168,11 @@ class Server:
                     f"{self.output}"
                 )
             try:
-                httpx.get(self.url(self.ready_path), timeout=1.0)
+                # Connecting is retried quickly; once connected, the answer is awaited up to the
+                # deadline: a first request that takes seconds on a loaded machine, given up on,
+                # becomes an aborted request in the server's log, and is sent again.
+                timeout = httpx.Timeout(max(deadline - time.monotonic(), 1.0), connect=1.0)
+                httpx.get(self.url(self.ready_path), timeout=timeout)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
