@@ -32,10 +32,17 @@ lint: $(BIN)/.installed
 
 # The suite under coverage (servers and workers included, see [tool.coverage] in pyproject.toml),
 # in Python's development mode, with a ResourceWarning (an unclosed socket, file or transport)
-# an error; then the 100% branch coverage gate.
+# an error; then the 100% branch coverage gate. Two pytest-xdist workers (one on a single core),
+# each taking whole modules (--dist loadfile: a module's fixtures and order stay as in one
+# process) in the order of the files (--no-loadscope-reorder: xdist would otherwise leave the
+# modules of one or two slow tests, such as the load test, for the end, one worker idle): the
+# e2e tests often wait on their servers, so two share 2 cores well. Each worker is a subprocess
+# that coverage measures like the servers; each has its own session fixtures (PostgreSQL, the
+# migrated database) and temporary directories.
 test: lint docs
 	rm -f .coverage .coverage.*
-	PYTHONDEVMODE=1 $(BIN)/coverage run -m pytest -W error::ResourceWarning
+	PYTHONDEVMODE=1 $(BIN)/coverage run -m pytest -W error::ResourceWarning \
+		--numprocesses auto --maxprocesses 2 --dist loadfile --no-loadscope-reorder
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 

@@ -8,6 +8,10 @@ import pytest
 from django_lifespan_di import runtime
 from tests.project import journal
 
+# Here, not in each module that uses it: a fixture imported into a module is that module's
+# own, and each would start a PostgreSQL cluster of its own for the session.
+from tests.support.postgres import postgres_server  # noqa: F401  (a fixture)
+
 
 @pytest.fixture(autouse=True)
 def _clear_journal() -> Iterator[None]:

@@ -17,7 +17,6 @@ from tests.support.postgres import (
     PASSWORD,
     PostgresServer,
     database_alias,
-    postgres_server,  # noqa: F401  (a fixture)
 )
 from tests.support.server import free_port
 
@@ -65,7 +64,7 @@ def test_a_database_without_a_pool_says_what_the_lifespan_can_and_cannot_do() ->
 
 
 def test_postgresql_without_a_pool_is_not_pooled(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     entry = {**postgres_server.database_settings(), "CONN_MAX_AGE": 60}
     with database_alias("persistent_check", entry), owning("persistent_check"):
@@ -90,7 +89,7 @@ def test_a_malformed_setting_is_reported_once_by_the_settings_check() -> None:
 
 @pytest.mark.usefixtures("web_concurrency")
 def test_pools_of_every_process_beyond_what_the_server_allows_warn(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """40 processes x 4 connections = 160 > the 100 - 3 reserved of a default server."""
     entry = postgres_server.database_settings(pool={"min_size": 1, "max_size": 4})
@@ -105,7 +104,7 @@ def test_pools_of_every_process_beyond_what_the_server_allows_warn(
 
 
 def test_pools_within_what_the_server_allows_pass(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     entry = postgres_server.database_settings(pool=True)  # psycopg_pool's 4 connections
     with database_alias("small", entry), owning("small", "default"):
@@ -115,7 +114,7 @@ def test_pools_within_what_the_server_allows_pass(
 
 
 def test_a_server_that_does_not_answer_cannot_be_checked(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     entry = {**postgres_server.database_settings(pool=True), "PORT": str(free_port())}
     with database_alias("unreachable", entry), owning("unreachable"):

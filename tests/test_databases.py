@@ -32,7 +32,6 @@ from tests.support.postgres import (
     PASSWORD,
     PostgresServer,
     database_alias,
-    postgres_server,  # noqa: F401  (a fixture)
     sessions,
 )
 from tests.support.server import free_port
@@ -56,14 +55,14 @@ def open_here(server: PostgresServer) -> int:
 
 
 @pytest.fixture
-def pooled(postgres_server: PostgresServer) -> Iterator[str]:  # noqa: F811
+def pooled(postgres_server: PostgresServer) -> Iterator[str]:
     with database_alias("pg", entry(postgres_server, pool=POOL)) as alias, owning(alias):
         yield alias
 
 
 def test_the_pool_is_full_when_startup_completes_and_closed_by_shutdown(
     pooled: str,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     mark = postgres_server.mark()
     with LifespanThread() as thread:
@@ -95,7 +94,7 @@ def test_a_view_gets_the_pool_through_its_marker(pooled: str) -> None:
 
 def test_connections_that_threads_still_hold_are_handed_back(
     pooled: str,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     django_db_blocker: Any,
 ) -> None:
     """A thread that queried and lives on (a command's, a worker's) still holds a connection of
@@ -120,7 +119,7 @@ def test_connections_that_threads_still_hold_are_handed_back(
 
 
 def test_a_database_that_is_down_fails_startup_naming_the_alias(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     down = {**entry(postgres_server, pool=POOL), "PORT": str(free_port())}
     with database_alias("down", down), owning("down"), pytest.raises(StartupError) as failed:
@@ -134,7 +133,7 @@ def test_a_database_that_is_down_fails_startup_naming_the_alias(
 
 
 def test_a_deferred_database_is_waited_for_then_named_as_at_startup(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Deferred, the opening tries the database again and again for ``patience`` seconds (the
@@ -152,7 +151,7 @@ def test_a_deferred_database_is_waited_for_then_named_as_at_startup(
 
 
 def test_a_deferred_pool_opens_after_startup(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     async def run(alias: str) -> tuple[Any, ...]:
         async with lifespan() as state:
@@ -175,7 +174,7 @@ def test_a_deferred_pool_opens_after_startup(
 
 async def test_the_pool_is_pinged_through_itself_for_readiness(
     pooled: str,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     async with lifespan() as state:
         pool = state[pooled]
@@ -188,7 +187,7 @@ async def test_the_pool_is_pinged_through_itself_for_readiness(
 
 
 def test_the_password_never_shows_in_the_message(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """The server repeats what it was sent (a database name here); where that holds the
     password, the message blots it out."""
@@ -201,7 +200,7 @@ def test_the_password_never_shows_in_the_message(
 
 
 def test_a_pool_that_cannot_fill_fails_startup_and_closes(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """More connections than the server allows: the probe passes, the pool does not fill."""
     greedy = entry(postgres_server, pool={"min_size": 200, "max_size": 200, "timeout": 1})
@@ -212,7 +211,7 @@ def test_a_pool_that_cannot_fill_fails_startup_and_closes(
 
 
 def test_without_a_pool_it_checks_the_database_and_closes_what_threads_hold(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     django_db_blocker: Any,
 ) -> None:
     persistent = {**entry(postgres_server), "CONN_MAX_AGE": 60}
@@ -240,7 +239,7 @@ def test_without_a_pool_it_checks_the_database_and_closes_what_threads_hold(
 
 
 def test_a_connection_in_a_transaction_is_left_to_its_thread(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     django_db_blocker: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -270,7 +269,7 @@ def test_a_connection_in_a_transaction_is_left_to_its_thread(
         LifespanThread().start()
 
 
-def test_sqlite_is_not_probed(postgres_server: PostgresServer) -> None:  # noqa: F811
+def test_sqlite_is_not_probed(postgres_server: PostgresServer) -> None:
     with owning("default"), LifespanThread() as thread:
         assert thread.state["default"] is None
         ping_database("default")
@@ -278,7 +277,7 @@ def test_sqlite_is_not_probed(postgres_server: PostgresServer) -> None:  # noqa:
 
 def test_a_forked_child_opens_its_own_pool_and_leaves_its_parents_alone(
     pooled: str,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     with LifespanThread() as thread:
         parent_pool = thread.state[pooled]
@@ -321,7 +320,7 @@ def test_one_container_class_per_set_of_aliases() -> None:
 
 
 def test_ping_raises_when_the_database_is_gone(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     down = {**entry(postgres_server), "PORT": str(free_port())}
     with database_alias("gone", down), pytest.raises(psycopg.OperationalError):

@@ -17,7 +17,6 @@ from tests.support.postgres import (
     PostgresServer,
     database_alias,
     in_forked_child,
-    postgres_server,  # noqa: F401  (a fixture)
 )
 
 
@@ -29,7 +28,7 @@ def test_the_settings_are_what_the_lifespan_and_psycopg_pool_accept() -> None:
 
 
 def test_the_view_uses_the_pool_the_lifespan_opened(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """The guide's alias is ``default``: replaced in a forked child, whose ``default`` it is."""
     entry: dict[str, Any] = postgres_server.database_settings(

@@ -50,7 +50,6 @@ from tests.support.engine_containers import open_async_generator
 from tests.support.postgres import (
     PostgresServer,
     database_alias,
-    postgres_server,  # noqa: F401  (a fixture)
 )
 from tests.support.server import ROOT
 
@@ -672,7 +671,7 @@ def test_a_celery_app_keeps_its_task_class_once_a_task_is_defined() -> None:
 
 
 def test_a_postgresql_wrapper_keeps_its_pool_per_alias_at_class_level(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     message = changed("Django", "DatabaseWrapper.pool / _connection_pools", "django_pool")
     with database_alias("contract", postgres_server.database_settings(pool=True)) as alias:
@@ -697,7 +696,7 @@ def test_a_postgresql_wrapper_keeps_its_pool_per_alias_at_class_level(
 
 
 def test_a_direct_connection_uses_the_parameters_django_connects_with(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     message = changed("Django", "get_connection_params() / Database.connect", "connect_directly")
     with database_alias("direct", postgres_server.database_settings(pool=True)) as alias:
@@ -712,7 +711,7 @@ def test_a_direct_connection_uses_the_parameters_django_connects_with(
 
 
 def test_another_thread_may_close_a_shared_wrapper(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     django_db_blocker: Any,
 ) -> None:
     message = changed(
@@ -730,7 +729,7 @@ def test_another_thread_may_close_a_shared_wrapper(
 
 
 def test_a_forked_child_disowns_its_parents_pools_without_a_word(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What the child does, run here: the pools and pooled connections are forgotten, closing

