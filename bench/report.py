@@ -52,7 +52,7 @@ MICRO_LABELS = {
 STEPS = {
     "floor": "the floor (wrapper, dict merge)",
     "step_published": "+ the objects published for the function (`spec.published`)",
-    "step_loop_thread": "+ their loop runs in this thread (`running_loop() is loop`)",
+    "step_loop_thread": "+ their loop runs in this thread (`thread_loop_mark() == mark`)",
     "lifespan_di_3": "+ the argument checks: `@inject` itself, 3 resources",
 }
 POOLING_LABELS = {
@@ -482,6 +482,7 @@ SECTIONS: tuple[tuple[str, Callable[[dict[str, Any]], list[list[str]]]], ...] = 
     ("budget", budget_table),
     ("targets", targets_table),
     ("overhead", lambda r: load_table(r["overhead"], "variant", LABELS)),
+    ("gunicorn-asgi", lambda r: load_table(r["gunicorn_asgi"], "variant", LABELS)),
     ("direct", direct_table),
     ("micro", micro_table),
     ("steps", steps_table),
