@@ -345,6 +345,14 @@ async def test_a_streaming_body_closed_early_is_no_longer_in_flight() -> None:
         assert current_runtime().in_flight() == []
 
 
+def test_a_streaming_body_without_a_lifespan_is_left_as_it_is() -> None:
+    response = StreamingHttpResponse(iter([b"a", b"b"]))
+    middleware = LifespanStateMiddleware(lambda request: response)
+    served = middleware(RequestFactory().get("/events/"))
+    assert served is response
+    assert b"".join(response) == b"ab"
+
+
 def test_a_wsgi_threads_streaming_bodies_are_in_flight_on_either_path() -> None:
     # A WSGI request thread, routed to the process lifespan's loop: the first request finds the
     # run, the next takes the per-request path; each body is in flight until it is read.
