@@ -29,6 +29,8 @@ from tests.support.postgres import (
 )
 from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
 from tests.support.server import ROOT, WSGI_APP, Server, free_port
+from tests.support.servers import DAPHNE, GRANIAN, HYPERCORN, ServerCase
+from tests.support.tasks import django_process, migrate_and_enqueue, wait_until_done
 from tests.support.worker import Worker
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +96,47 @@ def test_gunicorn_asgi_worker_opens_its_pool_before_serving_and_closes_it(
         assert answer["pid"] == worker
     assert server.returncode == 0, server.output
     assert_closed_by_themselves(postgres_server, mark, {worker})
+
+
+@pytest.mark.parametrize("case", [HYPERCORN, GRANIAN, DAPHNE], ids=lambda case: case.id)
+def test_each_other_asgi_server_opens_its_pool_before_serving_and_closes_it(
+    case: ServerCase, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """hypercorn and granian send the ASGI lifespan (granian from a worker process); daphne
+    sends none, and the lifespan runs on its reactor: the pool is full before the first
+    answer, and closed by the serving process itself at SIGTERM."""
+    mark = postgres_server.mark()
+    server = case.serve(
+        tmp_path / "journal", env=postgres_server.environment(POOL), expect_ready=False
+    )
+    with server:
+        server.wait_listening()
+        (worker,) = wait_for_pools(postgres_server, 1)
+        answer = httpx.get(server.url("/database/"), timeout=10).json()
+        assert answer["pid"] == worker
+    assert server.returncode == case.sigterm_exit, server.output
+    assert_closed_by_themselves(postgres_server, mark, {worker})
+
+
+def test_db_worker_opens_its_pool_and_closes_it_at_sigterm(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """django-tasks-db's worker under ``with_lifespan``: the pool is full while it polls for
+    tasks (its queue is a SQLite file), and closed by the worker itself on SIGTERM."""
+    database = tmp_path / "db.sqlite3"
+    enqueue = "from tests.project.tasks import sync_task; sync_task.enqueue()"
+    migrate_and_enqueue(database, tmp_path / "setup", enqueue)
+    mark = postgres_server.mark()
+    command = ("with_lifespan", "db_worker", "--no-startup-delay", "--interval", "0.1")
+    journal, env = tmp_path / "journal", postgres_server.environment(POOL)
+    with django_process(*command, database=database, journal=journal, env=env) as worker:
+        (pid,) = wait_for_pools(postgres_server, 1)
+        assert worker.process is not None
+        assert pid == worker.process.pid
+        # The task done: the worker is in its loop, its own SIGTERM handler installed.
+        wait_until_done(database, worker)
+    assert worker.returncode == 0, worker.output
+    assert_closed_by_themselves(postgres_server, mark, {pid})
 
 
 def test_gunicorn_sync_worker_recycled_closes_its_pool_before_its_replacement_opens(
