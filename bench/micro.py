@@ -135,6 +135,9 @@ async def decorator_costs(number: int, repeat: int, only: Sequence[str] = ()) ->
                 "lifespan_di_1": views_lifespan_di.micro_1,
                 "lifespan_di_3": views_lifespan_di.micro_3,
                 "lifespan_di_middleware": LifespanStateMiddleware(views_plain.micro_0),  # type: ignore[dict-item]
+                "lifespan_di_middleware_read": LifespanStateMiddleware(
+                    views_lifespan_di.micro_state_read
+                ),  # type: ignore[dict-item]
                 "wireup_1": views_wireup.micro_1,
                 "wireup_3": views_wireup.micro_3,
                 "wireup_middleware": wireup_middleware(views_plain.micro_0),  # type: ignore[arg-type,dict-item]

@@ -41,6 +41,7 @@ MICRO_LABELS = {
     "lifespan_di_1": "django_lifespan_di.inject, 1 resource",
     "lifespan_di_3": "django_lifespan_di.inject, 3 resources",
     "lifespan_di_middleware": "plain function behind LifespanStateMiddleware",
+    "lifespan_di_middleware_read": "the same, reading one object from request.state",
     "wireup_1": "wireup's Django @inject, 1 singleton",
     "wireup_3": "wireup's Django @inject, 3 singletons",
     "wireup_middleware": "plain function behind wireup_middleware",

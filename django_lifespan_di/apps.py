@@ -13,7 +13,7 @@ class LifespanDIConfig(AppConfig):
         from django_lifespan_di.middleware import explain_missing_state
 
         # Forgetting LifespanStateMiddleware then says what to add, not just that the request
-        # has no attribute 'state' (see StateNotSet).
+        # has no attribute 'state' (see RequestState).
         explain_missing_state()
         # The startup timeline and the OpenTelemetry spans hang on the lifespan's events.
         from django_lifespan_di import events, telemetry, timeline

@@ -2,7 +2,7 @@
 
 The state is a dict that explains what is missing (``LifespanState``); without a running
 lifespan it is empty and every lookup says why (``MissingLifespanState``); without the middleware
-``request.state`` says to add it (``StateNotSet``).
+``request.state`` says to add it (``RequestState``, which also makes the state at its first read).
 """
 
 from __future__ import annotations
@@ -132,16 +132,23 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
         reason = WSGI_REASON if not hasattr(request, "scope") else str(exc)
         return MissingLifespanState(reason), None
     global _sole_runtime
-    if runtime.phase == "running" and len(runs_by_loop) == 1:
+    if runtime.phase == "running" and len(runs_by_loop) == 1 and _state_made_on_read:
         _sole_runtime = runtime
     return LifespanState.of(runtime), runtime
 
 
 #: The one running lifespan of this process, once a request found it so: later requests take
-#: the per-request path, a copy of its state, each of whose reads still checks the guards
-#: (``LifespanState.__getitem__``). Forgotten when the run stops handing out, a provider
-#: changes, the process forks or a second run starts (``RUN_CACHES``).
+#: the per-request path, which only leaves the run on the request (``RUNTIME_ATTRIBUTE``);
+#: ``RequestState`` copies its state at the first read of ``request.state``, and each read of
+#: the copy still checks the guards (``LifespanState.__getitem__``). Forgotten when the run
+#: stops handing out, a provider changes, the process forks or a second run starts
+#: (``RUN_CACHES``).
 _sole_runtime: Runtime | None = None
+#: Where the per-request path leaves the run whose state ``request.state`` is made from.
+RUNTIME_ATTRIBUTE = "_lifespan_di_runtime"
+#: ``RequestState`` is ``HttpRequest.state`` (``explain_missing_state``): without it, the
+#: state is copied for every request (the slow path).
+_state_made_on_read = False
 
 
 def _forget_sole_runtime(runtime: Runtime) -> None:
@@ -183,7 +190,7 @@ class LifespanStateMiddleware:
         if runtime is not None and _internals.async_to_sync_loop(engine.process_id) is runtime.loop:
             # The per-request path of a thread already routed to the run's loop (a WSGI
             # worker's request thread, routed by the WSGI application).
-            request.state = LifespanState.of(runtime)  # type: ignore[attr-defined]
+            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]
             response = self.get_response(request)
             if isinstance(response, StreamingHttpResponse):
                 return _body_in_flight(response, runtime)
@@ -214,10 +221,8 @@ class LifespanStateMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
         runtime = _sole_runtime
-        if runtime is not None:  # the per-request path: LifespanState.of(runtime), inline
-            state = LifespanState(runtime.state)
-            state._runtime = runtime
-            request.state = state  # type: ignore[attr-defined]
+        if runtime is not None:  # the per-request path: request.state is made when read
+            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]
         else:
             request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
@@ -293,20 +298,29 @@ register_call_frame(LifespanStateMiddleware.__call__.__code__, _name_of_request)
 register_call_frame(LifespanStateMiddleware.__acall__.__code__, _name_of_request)
 
 
-class StateNotSet:
-    """``HttpRequest.state`` for a request that ``LifespanStateMiddleware`` has not seen.
+class RequestState:
+    """``HttpRequest.state``: the per-request copy of the state, made at its first read, or
+    why there is none.
 
-    Without it, forgetting the middleware gives a bare ``AttributeError: 'ASGIRequest' object
-    has no attribute 'state'`` deep in a view. A non-data descriptor (``__get__`` only): the
-    middleware's ``request.state = ...`` goes into the request's ``__dict__``, which Python
-    reads before such a descriptor, so a request that went through the middleware never reaches
-    this code and pays nothing for it. ``hasattr(request, "state")`` stays ``False`` without the
-    middleware, as before.
+    The middleware's per-request path leaves only the run on the request
+    (``RUNTIME_ATTRIBUTE``): a request whose view never reads ``request.state`` (an ``@inject``
+    view) pays no copy. The first read makes the copy and puts it in the request's
+    ``__dict__``, which Python reads before a non-data descriptor (``__get__`` only) like this
+    one: later reads, and a ``request.state = ...`` of the middleware's slow path or of a test,
+    never reach this code.
+
+    Without the middleware, forgetting it would give a bare ``AttributeError: 'ASGIRequest'
+    object has no attribute 'state'`` deep in a view; this says what to add instead.
+    ``hasattr(request, "state")`` stays ``False`` without the middleware, as before.
     """
 
     def __get__(self, request: HttpRequest | None, owner: type[Any] | None = None) -> Any:
         if request is None:
             return self  # the class attribute itself (introspection, documentation tools)
+        attributes = vars(request)
+        if RUNTIME_ATTRIBUTE in attributes:
+            state = attributes["state"] = LifespanState.of(attributes[RUNTIME_ATTRIBUTE])
+            return state
         if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
             problem = (
                 f"request.state is not set: {MIDDLEWARE_PATH} is not in settings.MIDDLEWARE. "
@@ -323,11 +337,13 @@ class StateNotSet:
 
 
 def explain_missing_state() -> None:
-    """Put ``StateNotSet`` on Django's ``HttpRequest`` (``LifespanDIConfig.ready()`` calls it).
+    """Put ``RequestState`` on Django's ``HttpRequest`` (``LifespanDIConfig.ready()`` calls it).
 
     This is the one place where the package touches a class of Django's. It adds an attribute
     that Django does not define, and leaves any ``state`` that something else (a later Django,
-    another package) defines alone.
+    another package) defines alone: the middleware then copies the state for every request.
     """
+    global _state_made_on_read
     if inspect.getattr_static(HttpRequest, "state", None) is None:
-        HttpRequest.state = StateNotSet()  # type: ignore[attr-defined]
+        HttpRequest.state = RequestState()  # type: ignore[attr-defined]
+    _state_made_on_read = isinstance(inspect.getattr_static(HttpRequest, "state"), RequestState)

@@ -56,7 +56,9 @@ class LifespanThread:
     """
 
     def __init__(self) -> None:
-        self._pid: int | None = None
+        #: The process it serves in, from a successful startup until it has finished:
+        #: ``is_running`` in one comparison, as each WSGI request asks.
+        self._serving_in: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -72,18 +74,7 @@ class LifespanThread:
     @property
     def is_running(self) -> bool:
         """Whether it started in this process and has not stopped."""
-        return (
-            self._pid == runtime.process_id
-            and self._ready.is_set()
-            and not self._finished.is_set()
-            and self._startup_error is None
-        )
-
-    @property
-    def running_loop(self) -> asyncio.AbstractEventLoop:
-        """The loop of a thread the caller knows is running (no check: per-request paths)."""
-        assert self._loop is not None
-        return self._loop
+        return self._serving_in == runtime.process_id
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -100,7 +91,6 @@ class LifespanThread:
         """
         if self.is_running:
             raise LifespanError("This LifespanThread is already running; stop() it first.")
-        self._pid = runtime.process_id
         self._ready, self._finished = threading.Event(), threading.Event()
         self._startup_error = self._shutdown_error = None
         threading.Thread(target=self._run, name="django-lifespan-di", daemon=True).start()
@@ -175,6 +165,7 @@ class LifespanThread:
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
+                self._serving_in = None
                 self._finished.set()
 
     async def _main(self) -> None:
@@ -182,6 +173,7 @@ class LifespanThread:
         try:
             async with lifespan() as state:
                 self.state = state
+                self._serving_in = runtime.process_id
                 self._ready.set()
                 await self._stop_requested.wait()
         except BaseException as exc:
@@ -242,7 +234,7 @@ class _ProcessLifespan:
 
     def start(self) -> LifespanThread:
         thread = self.thread
-        if thread is not None and self.pid == runtime.process_id and thread.is_running:
+        if thread is not None and thread.is_running:  # started in this process
             return thread  # the per-request path: no lock
         if self.pid != runtime.process_id:
             # A new process (or a forked child, whose copy of the parent's lock may be held).
@@ -283,8 +275,12 @@ def use_process_lifespan() -> LifespanThread:
     """``start_process_lifespan()``, and this thread's ``async_to_sync`` routed to its loop
     (for the rest of the thread's work too): what a WSGI request's, a Celery task's or a
     command's thread does first, so async views and clients run where the objects belong."""
-    thread = _process.start()
-    _internals.route_async_to_sync(thread.running_loop)
+    thread = _process.thread
+    # The per-request path inline (a WSGI request asks every time): started in this process
+    # and still running, so its loop is set.
+    if thread is None or thread._serving_in != runtime.process_id:
+        thread = _process.start()
+    _internals.route_async_to_sync(thread._loop)  # type: ignore[arg-type]
     return thread
 
 

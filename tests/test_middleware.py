@@ -400,3 +400,54 @@ def test_each_of_two_lifespans_gives_its_own_requests_its_own_state() -> None:
         with LifespanThread() as second:
             assert on(second) is second.state["http_client"]
             assert on(first) is first.state["http_client"]
+
+
+async def test_on_the_per_request_path_the_state_is_copied_at_its_first_read() -> None:
+    """A view that never reads ``request.state`` (an ``@inject`` view) pays no copy; the first
+    read makes the request's own copy, which later reads and writes use."""
+
+    async def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse()
+
+    middleware = LifespanStateMiddleware(view)
+    async with lifespan() as state:
+        await middleware(RequestFactory().get("/"))  # type: ignore[misc]  # finds the run
+        request = RequestFactory().get("/")
+        await middleware(request)  # type: ignore[misc]
+        assert "state" not in vars(request)
+        copy = request.state  # type: ignore[attr-defined]
+        assert vars(request)["state"] is copy is request.state  # type: ignore[attr-defined]
+        assert copy == state
+        assert copy is not state
+        assert copy["http_client"] is state["http_client"]
+        copy["scratch"] = 1
+        assert "scratch" not in state
+    with pytest.raises(LifespanNotRunning, match="the lifespan is shut down"):
+        copy["http_client"]  # the copy keeps the guards of the run it was made from
+
+
+async def test_where_something_else_defines_http_request_state_every_request_gets_a_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``HttpRequest.state`` defined by another package is left alone (no state made at its
+    first read): the middleware copies the state for every request, as without the per-request
+    path."""
+
+    async def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse()
+
+    monkeypatch.setattr(HttpRequest, "state", "another package's")
+    middleware_module.explain_missing_state()
+    try:
+        assert HttpRequest.state == "another package's"  # type: ignore[attr-defined]
+        middleware = LifespanStateMiddleware(view)
+        async with lifespan() as state:
+            requests = [RequestFactory().get("/") for _ in range(2)]
+            for request in requests:
+                await middleware(request)  # type: ignore[misc]
+                assert vars(request)["state"] == state
+            assert middleware_module._sole_runtime is None
+    finally:
+        monkeypatch.undo()
+        middleware_module.explain_missing_state()
+    assert middleware_module._state_made_on_read

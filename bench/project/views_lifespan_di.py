@@ -75,3 +75,10 @@ async def micro_3(
     third: LiveObject = Provide[Container.third],
 ) -> HttpResponse:
     return RESPONSE
+
+
+async def micro_state_read(request: HttpRequest) -> HttpResponse:
+    """Reads one object from ``request.state``: the view behind the middleware whose copy is
+    made at that read (``micro.py``'s ``lifespan_di_middleware_read``)."""
+    request.state["first"]  # type: ignore[attr-defined]  # the read is the point
+    return RESPONSE
