@@ -524,3 +524,16 @@ def test_names_skip_a_container_entry_that_does_not_import() -> None:
     register_ping(PingedContainer.db, counting("db"))
     with override_settings(LIFESPAN_DI={"CONTAINERS": ["tests.nowhere.Container", CONTAINER]}):
         assert pinged_names() == ["PingedContainer.db"]
+
+
+def test_the_databases_the_lifespan_owns_are_pinged_names_too() -> None:
+    """django-health-check's per-resource checks list each owned database, whether its ping is
+    the default or one the project registered, after the configured containers' resources."""
+    register_ping(PingedContainer.db, counting("db"))
+    with override_settings(LIFESPAN_DI={**SETTINGS, "DATABASES": ["default"]}):
+        assert pinged_names() == ["PingedContainer.db", "Databases.default"]
+        register_ping(database_pool("default"), counting("pool"))
+        try:
+            assert pinged_names() == ["PingedContainer.db", "Databases.default"]
+        finally:
+            health.unregister_ping(database_pool("default"))

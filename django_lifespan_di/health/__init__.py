@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dependency_injector import providers
+from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals
 from django_lifespan_di.conf import conf, import_container
@@ -507,9 +507,10 @@ def liveness(runtime: Runtime | None) -> Report:
 
 
 def pinged_names() -> list[str]:
-    """What the lifespan names each resource with a registered ping (``Container.db``), for
-    those of the configured containers, in registration order."""
-    classes = []
+    """What the lifespan names each pinged resource (``Container.db``), for those of the
+    configured containers in registration order, then each database it owns
+    (``Databases.default``)."""
+    classes: list[type[containers.DeclarativeContainer]] = []
     for path in conf.CONTAINERS:
         try:
             classes.append(import_container(path))
@@ -517,9 +518,13 @@ def pinged_names() -> list[str]:
             # Called as urls.py is imported, which `manage.py check` does before it reports
             # the entry (E004, E005): crashing here would hide that report behind a traceback.
             continue
+    if conf.DATABASES:
+        from django_lifespan_di.databases import databases_container  # as _database_pings
+
+        classes.append(databases_container(conf.DATABASES))
     return [
         f"{cls.__name__}.{key}"
-        for registration in _pings.values()
+        for registration in registered_pings()
         for cls in classes
         for key, provider in cls.providers.items()
         if provider is registration.provider
