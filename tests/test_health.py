@@ -31,7 +31,13 @@ from django_lifespan_di.registry import current_runtime, runtime_or_none
 from tests.project.containers import Tracked
 from tests.project.journal import record
 from tests.support.engine import journaled, make_runtime
-from tests.support.pinged import CONTAINER, OtherContainer, PingedContainer
+from tests.support.pinged import (
+    CONTAINER,
+    INSTANCE,
+    InstanceContainer,
+    OtherContainer,
+    PingedContainer,
+)
 
 SETTINGS = {"CONTAINERS": [CONTAINER], "PING_MAX_AGE": 60}
 PASSWORD = "hunter2"
@@ -537,3 +543,14 @@ def test_the_databases_the_lifespan_owns_are_pinged_names_too() -> None:
             assert pinged_names() == ["PingedContainer.db", "Databases.default"]
         finally:
             health.unregister_ping(database_pool("default"))
+
+
+async def test_a_container_configured_by_its_instance_has_its_pinged_names_as_the_report_does() -> None:
+    register_ping(InstanceContainer.mail, counting("mail"))
+    with override_settings(LIFESPAN_DI={**SETTINGS, "CONTAINERS": [CONTAINER, INSTANCE]}):
+        assert pinged_names() == ["InstanceContainer.mail"]
+        async with lifespan():
+            report = await readiness()
+        (mail,) = [check for check in report.checks if check.name == "InstanceContainer.mail"]
+        assert mail.status == "pass"
+        assert journaled("ping") == ["mail"]

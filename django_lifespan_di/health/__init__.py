@@ -35,7 +35,7 @@ from typing import Any, Literal
 from dependency_injector import containers, providers
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import conf, import_container
+from django_lifespan_di.conf import conf, container_class, import_container
 from django_lifespan_di.exceptions import ConfigurationError
 from django_lifespan_di.graph import RequestResource
 from django_lifespan_di.naming import declared_name, dotted_name, provider_name
@@ -513,7 +513,8 @@ def pinged_names() -> list[str]:
     classes: list[type[containers.DeclarativeContainer]] = []
     for path in conf.CONTAINERS:
         try:
-            classes.append(import_container(path))
+            # An instance's providers are its own copies; pings are registered on the class's.
+            classes.append(container_class(import_container(path)))
         except ConfigurationError:
             # Called as urls.py is imported, which `manage.py check` does before it reports
             # the entry (E004, E005): crashing here would hide that report behind a traceback.

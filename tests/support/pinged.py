@@ -20,3 +20,14 @@ class OtherContainer(containers.DeclarativeContainer):
     """Not configured in the health tests: a ping registered here pings nothing there."""
 
     search = providers.Resource(open_async, "search")
+
+
+class InstanceContainer(containers.DeclarativeContainer):
+    """Configured by its module-level instance (``INSTANCE``), as dependency-injector's own
+    projects do."""
+
+    mail = providers.Resource(open_async, "mail")
+
+
+instance_container = InstanceContainer()
+INSTANCE = "tests.support.pinged.instance_container"
