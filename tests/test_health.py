@@ -545,7 +545,7 @@ def test_the_databases_the_lifespan_owns_are_pinged_names_too() -> None:
             health.unregister_ping(database_pool("default"))
 
 
-async def test_a_container_configured_by_its_instance_has_its_pinged_names_as_the_report_does() -> None:
+async def test_a_container_named_by_its_instance_lists_its_pinged_names_as_the_report() -> None:
     register_ping(InstanceContainer.mail, counting("mail"))
     with override_settings(LIFESPAN_DI={**SETTINGS, "CONTAINERS": [CONTAINER, INSTANCE]}):
         assert pinged_names() == ["InstanceContainer.mail"]
