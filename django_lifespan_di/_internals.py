@@ -290,6 +290,13 @@ def async_to_sync_loop(pid: int) -> asyncio.AbstractEventLoop | None:
     return None if loop is None or loop.is_closed() else loop
 
 
+def routed_to(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``async_to_sync`` in this thread runs coroutines on ``loop``, a loop of this
+    process that is running (the caller knows: no pid, no closed check; a forked child's
+    thread-local names its parent's loop, which the child's caller never holds)."""
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is loop
+
+
 def route_async_to_sync(loop: asyncio.AbstractEventLoop) -> None:
     """Make ``async_to_sync`` in this thread run coroutines on ``loop`` from now on.
 

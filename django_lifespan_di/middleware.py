@@ -187,9 +187,10 @@ class LifespanStateMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         runtime = _sole_runtime
-        if runtime is not None and _internals.async_to_sync_loop(engine.process_id) is runtime.loop:
+        if runtime is not None and _internals.routed_to(runtime.loop):  # type: ignore[arg-type]
             # The per-request path of a thread already routed to the run's loop (a WSGI
-            # worker's request thread, routed by the WSGI application).
+            # worker's request thread, routed by the WSGI application). The fork hook forgets
+            # _sole_runtime, so its loop is this process's.
             request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]
             response = self.get_response(request)
             if isinstance(response, StreamingHttpResponse):

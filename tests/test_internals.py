@@ -482,13 +482,16 @@ def test_async_to_sync_runs_on_the_loop_the_thread_serves() -> None:
         with _internals.routing_async_to_sync(loop):
             ran_on = async_to_sync(the_running_loop)()
             served = _internals.async_to_sync_loop(os.getpid())
+            routed = _internals.routed_to(loop)
         assert ran_on is loop, changed(
             "asgiref",
             "AsyncToSync reading SyncToAsync.threadlocal.main_event_loop",
             "route_async_to_sync",
         )
         assert served is loop
+        assert routed
         assert _internals.async_to_sync_loop(os.getpid()) is None  # restored on the way out
+        assert not _internals.routed_to(loop)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
