@@ -452,6 +452,17 @@ def has_task_class(app: Any) -> bool:
     return "Task" in vars(app)
 
 
+def celery_pool_is_prefork(worker: Any) -> bool:
+    """Whether the Celery ``worker`` (a ``WorkController``, the ``worker_init`` signal's sender)
+    runs the prefork pool, decided as Celery's Django fixup decides it
+    (``DjangoWorkerFixup._is_prefork``): there the fixup closes every database pool before and
+    after each task. ``WorkController.pool_cls`` is a class or a dotted name; no public API
+    says which pool a worker runs.
+    """
+    pool = worker.pool_cls
+    return "prefork" in (pool if isinstance(pool, str) else pool.__module__)
+
+
 # -- Django REST framework (checked against 3.18.3) -----------------------------------------------
 
 

@@ -30,6 +30,7 @@ from celery import Celery, Task, signals
 from celery.utils.imports import symbol_by_name
 
 from django_lifespan_di import _internals, events
+from django_lifespan_di.conf import conf
 from django_lifespan_di.exceptions import ConfigurationError, StartupError
 from django_lifespan_di.thread import (
     start_process_lifespan,
@@ -85,7 +86,7 @@ def setup_lifespan(app: Celery) -> None:
         signal.connect(receiver, weak=False, dispatch_uid=f"django_lifespan_di.{signal.name}")
 
 
-def _start_after_celery_fixups(**kwargs: Any) -> None:
+def _start_after_celery_fixups(sender: Any, **kwargs: Any) -> None:
     """Connect the start to ``worker_process_init`` now, after Celery's Django fixup connected
     its own receiver (in its ``worker_init`` receiver, connected when the app was made): that
     one closes the connections and pools a child inherited, and must not run after the
@@ -95,6 +96,33 @@ def _start_after_celery_fixups(**kwargs: Any) -> None:
         weak=False,
         dispatch_uid="django_lifespan_di.worker_process_init",
     )
+    _warn_if_tasks_close_the_pools(sender)  # the WorkController
+
+
+def _warn_if_tasks_close_the_pools(worker: Any) -> None:
+    """Under the prefork pool Celery's Django fixup closes each database pool before and after
+    every task unless ``CELERY_DB_REUSE_MAX`` spaces those closes out: the pool the lifespan
+    warmed in a child is gone at its first task, and every task opens and closes connections
+    of its own. Said once, by the worker's main process, as it starts."""
+    if not conf.DATABASES or not _internals.celery_pool_is_prefork(worker):
+        return
+    if worker.app.conf.get("CELERY_DB_REUSE_MAX"):  # what the fixup reads
+        return
+    from django_lifespan_di.checks.databases import pool_options  # what "pooled" means
+
+    pooled = [alias for alias in conf.DATABASES if pool_options(alias) is not None]
+    if pooled:
+        events.emit(
+            "celery.pools_closed_per_task",
+            "LIFESPAN_DI['DATABASES'] lists %s, whose pool the lifespan fills in each prefork "
+            "child, but Celery's Django fixup closes every database pool before and after each "
+            "task under the prefork pool, so each task would open and close connections of its "
+            "own. Set CELERY_DB_REUSE_MAX in the settings (e.g. 1000) to keep the connections "
+            "the lifespan opened; see the Database connections guide.",
+            ", ".join(map(repr, pooled)),
+            level=logging.WARNING,
+            aliases=pooled,
+        )
 
 
 def _start_in_worker_process(**kwargs: Any) -> None:

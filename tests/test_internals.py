@@ -15,12 +15,16 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import uvloop
 from asgiref.sync import async_to_sync, sync_to_async
 from celery import Celery
+from celery.concurrency.prefork import TaskPool as PreforkPool
+from celery.concurrency.thread import TaskPool as ThreadsPool
+from celery.fixups.django import DjangoWorkerFixup
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter
 from channels.security.websocket import OriginValidator
@@ -671,6 +675,26 @@ def test_a_celery_app_keeps_its_task_class_once_a_task_is_defined() -> None:
     assert not _internals.has_task_class(app), message  # a promise of a task, until used
     assert add.name.endswith("add")  # the task is created, and with it the app's Task class
     assert _internals.has_task_class(app), message
+
+
+@pytest.mark.parametrize(
+    "pool_cls",
+    ["prefork", "solo", "threads", "celery.concurrency.prefork:TaskPool", PreforkPool, ThreadsPool],
+)
+def test_a_celery_worker_runs_the_prefork_pool_where_the_django_fixup_says_so(
+    pool_cls: Any,
+) -> None:
+    # A WorkController as worker_init sends it: the pool as given (a name), later the class.
+    app = Celery("tests-internals", set_as_current=False)
+    worker = SimpleNamespace(app=app, pool_cls=pool_cls)
+    fixup = DjangoWorkerFixup(app)
+    fixup.worker = worker
+    expected = "prefork" in str(pool_cls)
+    assert _internals.celery_pool_is_prefork(worker) is fixup._is_prefork() is expected, changed(
+        "celery",
+        "WorkController.pool_cls / DjangoWorkerFixup._is_prefork",
+        "celery_pool_is_prefork",
+    )
 
 
 def test_a_postgresql_wrapper_keeps_its_pool_per_alias_at_class_level(

@@ -233,6 +233,8 @@ def test_celery_prefork_children_each_own_a_pool(
     assert worker.process is not None
     assert worker.process.pid not in children
     assert len(warmed) == 2 * MIN_SIZE
+    # The main process said what the defaults would do, once, as it started.
+    assert worker.output.count("Set CELERY_DB_REUSE_MAX") == (0 if reuse else 1), worker.output
     if reuse:  # the pools the lifespan opened served every task
         assert served <= warmed
         assert still_warm == warmed
