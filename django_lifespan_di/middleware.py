@@ -144,7 +144,8 @@ def request_state(request: HttpRequest) -> tuple[LifespanState, Runtime | None]:
 #: stops handing out, a provider changes, the process forks or a second run starts
 #: (``RUN_CACHES``).
 _sole_runtime: Runtime | None = None
-#: Where the per-request path leaves the run whose state ``request.state`` is made from.
+#: Where the per-request path leaves the run whose state ``request.state`` is made from (it
+#: writes the attribute by name: ``setattr()`` would cost a call per request).
 RUNTIME_ATTRIBUTE = "_lifespan_di_runtime"
 #: ``RequestState`` is ``HttpRequest.state`` (``explain_missing_state``): without it, the
 #: state is copied for every request (the slow path).
@@ -191,7 +192,7 @@ class LifespanStateMiddleware:
             # The per-request path of a thread already routed to the run's loop (a WSGI
             # worker's request thread, routed by the WSGI application). The fork hook forgets
             # _sole_runtime, so its loop is this process's.
-            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]
+            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]  # RUNTIME_ATTRIBUTE
             response = self.get_response(request)
             if isinstance(response, StreamingHttpResponse):
                 return _body_in_flight(response, runtime)
@@ -223,7 +224,7 @@ class LifespanStateMiddleware:
         # `runtime` stays in this frame while the request runs: shutdown waits for it.
         runtime = _sole_runtime
         if runtime is not None:  # the per-request path: request.state is made when read
-            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]
+            request._lifespan_di_runtime = runtime  # type: ignore[attr-defined]  # RUNTIME_ATTRIBUTE
         else:
             request.state, runtime = request_state(request)  # type: ignore[attr-defined]
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
