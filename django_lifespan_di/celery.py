@@ -30,7 +30,7 @@ from celery import Celery, Task, signals
 from celery.utils.imports import symbol_by_name
 
 from django_lifespan_di import _internals, events
-from django_lifespan_di.conf import conf
+from django_lifespan_di.conf import conf, pool_options
 from django_lifespan_di.exceptions import ConfigurationError, StartupError
 from django_lifespan_di.thread import (
     start_process_lifespan,
@@ -108,8 +108,6 @@ def _warn_if_tasks_close_the_pools(worker: Any) -> None:
         return
     if worker.app.conf.get("CELERY_DB_REUSE_MAX"):  # what the fixup reads
         return
-    from django_lifespan_di.checks.databases import pool_options  # what "pooled" means
-
     pooled = [alias for alias in conf.DATABASES if pool_options(alias) is not None]
     if pooled:
         events.emit(

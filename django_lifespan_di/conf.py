@@ -346,3 +346,14 @@ def shown(value: object) -> str:
 
 
 conf = Settings()
+
+
+def pool_options(alias: str) -> Mapping[str, Any] | None:
+    """The pool options of ``alias`` (``{}`` for ``"pool": True``), or None: not pooled."""
+    database: Mapping[str, Any] = settings.DATABASES[alias]
+    if "postgresql" not in str(database.get("ENGINE", "")):
+        return None
+    options = (database.get("OPTIONS") or {}).get("pool")
+    if not options:
+        return None
+    return options if isinstance(options, Mapping) else {}

@@ -17,7 +17,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
 
 from django_lifespan_di import _internals
-from django_lifespan_di.conf import SETTING, conf
+from django_lifespan_di.conf import SETTING, conf, pool_options
 from django_lifespan_di.exceptions import ConfigurationError
 
 #: psycopg_pool's defaults: ``min_size=4``, ``max_size=None`` (as many as ``min_size``).
@@ -36,17 +36,6 @@ def owned_aliases() -> tuple[str, ...]:
         return conf.DATABASES
     except ConfigurationError:
         return ()  # check_settings reports it (E007)
-
-
-def pool_options(alias: str) -> Mapping[str, Any] | None:
-    """The pool options of ``alias`` (``{}`` for ``"pool": True``), or None: not pooled."""
-    database: Mapping[str, Any] = settings.DATABASES[alias]
-    if "postgresql" not in str(database.get("ENGINE", "")):
-        return None
-    options = (database.get("OPTIONS") or {}).get("pool")
-    if not options:
-        return None
-    return options if isinstance(options, Mapping) else {}
 
 
 def max_pool_size(options: Mapping[str, Any]) -> int:
