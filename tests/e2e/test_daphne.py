@@ -144,7 +144,7 @@ def test_an_exit_while_a_close_blocks_the_loop_is_bounded_and_logged(tmp_path: P
     with RUNSERVER.serve(tmp_path / "journal", env=env) as server:
         child = httpx.get(server.url("/state/")).json()["pid"]
         os.kill(child, signal.SIGTERM)
-        server.wait_exit(timeout=30)
+        server.wait_exit()
     assert server.returncode == 0, server.output  # the child's exit code, passed on
     # SHUTDOWN_TIMEOUT + 2 * GRACE_SECONDS + 5 s.
     assert "The lifespan did not stop within 7.1 s at interpreter exit" in server.output

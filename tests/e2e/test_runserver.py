@@ -182,7 +182,7 @@ def test_a_serving_process_that_overstays_the_shutdown_is_killed(tmp_path: Path)
         os.kill(child, signal.SIGSTOP)
         server.send(signal.SIGINT)
         server.send(signal.SIGTERM)
-        server.wait_exit(timeout=30)
+        server.wait_exit()
     assert server.returncode == 256 - signal.SIGKILL, server.output  # sys.exit(-9)
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)  # gone, and reaped

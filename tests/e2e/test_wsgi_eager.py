@@ -84,7 +84,7 @@ def test_each_worker_opens_its_resources_as_it_boots(tmp_path: Path) -> None:
 def test_a_resource_that_fails_to_start_fails_the_worker_at_boot(tmp_path: Path) -> None:
     server = eager_server(tmp_path / "journal", env={"LIFESPAN_DI_TEST_FAIL_START": "http_client"})
     with server:
-        returncode = server.wait_exit(timeout=30)
+        returncode = server.wait_exit()
     # "Worker failed to boot" halts the master: 3, or 1 when the other worker fails while the
     # master halts (a race in gunicorn, also seen with its uvicorn workers).
     assert returncode in (3, 1), server.output

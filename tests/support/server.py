@@ -32,6 +32,10 @@ CHANNELS_APP = "tests.project.channels_asgi:application"
 #: autoreloader starts the serving child only after its own startup, each importing the project
 #: under coverage; with two pytest-xdist workers on a loaded machine that took 20 s.
 STARTUP_TIMEOUT_SECONDS = 60.0
+#: How long a server gets to exit once stopped: a deadline too. Its shutdown, Twisted's or the
+#: autoreloader's exit and coverage writing its data took over 20 s twice in one `make test`
+#: on a loaded machine (daphne and runserver after SIGINT), with nothing wrong in either.
+EXIT_TIMEOUT_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -199,19 +203,22 @@ class Server:
         self.stop()
         raise AssertionError(f"nothing listens on port {self.port}:\n{self.output}")
 
-    def wait_exit(self, timeout: float = 20.0) -> int:
+    def wait_exit(self, timeout: float = EXIT_TIMEOUT_SECONDS) -> int:
         """Wait for the server to exit by itself (e.g. after a failed startup)."""
         assert self.process is not None
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
-            raise
+            self.kill()  # collects what it printed, which says where it hung
+            raise AssertionError(
+                f"{self.command[0]} did not exit within {timeout:g} s (killed); its output:\n"
+                f"{self.output}"
+            ) from None
         self.collect()
         assert self.returncode is not None
         return self.returncode
 
-    def stop(self, timeout: float = 20.0) -> int:
+    def stop(self, timeout: float = EXIT_TIMEOUT_SECONDS) -> int:
         """Send ``stop_signal`` to the server (not its group) and wait for it to exit."""
         assert self.process is not None
         if self.process.poll() is None:
