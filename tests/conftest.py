@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import gc
+import signal
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +28,47 @@ def _forget_cut_startups() -> Iterator[None]:
     """A test that cancels a startup leaves this process's record of it to itself alone."""
     yield
     runtime.startup_cut_short = None
+
+
+#: What a terminal's Ctrl-C and Ctrl-\ send: the servers and workers the tests start must get
+#: them as a shell would start them, with their default action.
+INTERRUPTS = (signal.SIGINT, signal.SIGQUIT)
+STATUS = Path("/proc/self/status")
+
+
+def ignored_interrupts() -> list[signal.Signals]:
+    """Those of ``INTERRUPTS`` this process ignores at the system level (``SigIgn``), which
+    ``signal.getsignal()`` does not show when C code set it, and which every process it starts
+    inherits: a daphne or runserver started so never stops on SIGINT."""
+    for line in STATUS.read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            mask = int(line.split()[1], 16)
+            return [sig for sig in INTERRUPTS if mask >> (sig - 1) & 1]
+    return []  # pragma: no cover  (every Linux kernel has the line)
+
+
+class InterruptsIgnored(UserWarning):
+    """A test left SIGINT or SIGQUIT ignored in the test process."""
+
+
+@pytest.fixture(autouse=True)
+def _interrupts_not_left_ignored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Twice a `make test` run left SIGINT and SIGQUIT ignored in a pytest-xdist worker
+    (``SigIgn`` 0x1001006 there and in the daphne it then started), the way C's ``system()``
+    does while its command runs; the source is not found yet. Name the test after which it
+    happened, and give the next tests back the default actions."""
+    yield
+    if not STATUS.exists():  # pragma: no cover  (not Linux)
+        return
+    ignored = ignored_interrupts()
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+        names = ", ".join(sig.name for sig in ignored)
+        warnings.warn(
+            InterruptsIgnored(f"{names} ignored in the test process after {request.node.nodeid}"),
+            stacklevel=1,
+        )
 
 
 @pytest.fixture
