@@ -48,15 +48,16 @@ def ignored_interrupts() -> list[signal.Signals]:
 
 
 class InterruptsIgnored(UserWarning):
-    """A test left SIGINT or SIGQUIT ignored in the test process."""
+    """SIGINT or SIGQUIT is ignored in the test process (inherited, or left by a test)."""
 
 
 @pytest.fixture(autouse=True)
 def _interrupts_not_left_ignored(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Twice a `make test` run left SIGINT and SIGQUIT ignored in a pytest-xdist worker
-    (``SigIgn`` 0x1001006 there and in the daphne it then started), the way C's ``system()``
-    does while its command runs; the source is not found yet. Name the test after which it
-    happened, and give the next tests back the default actions."""
+    """A shell without job control starts an asynchronous command (`make test &` in a script)
+    with SIGINT and SIGQUIT ignored (POSIX), and every process the tests start inherits that:
+    a daphne or runserver started so never stops on SIGINT (measured: ``SigIgn`` 0x1001006 in
+    the pytest-xdist worker and its daphne). Say so once, after the first test, and give the
+    next tests the default actions, as a terminal would start them."""
     yield
     if not STATUS.exists():  # pragma: no cover  (not Linux)
         return
@@ -66,7 +67,10 @@ def _interrupts_not_left_ignored(request: pytest.FixtureRequest) -> Iterator[Non
         signal.signal(signal.SIGQUIT, signal.SIG_DFL)
         names = ", ".join(sig.name for sig in ignored)
         warnings.warn(
-            InterruptsIgnored(f"{names} ignored in the test process after {request.node.nodeid}"),
+            InterruptsIgnored(
+                f"{names} ignored in the test process (seen after {request.node.nodeid}); "
+                f"restored to the default actions"
+            ),
             stacklevel=1,
         )
 
