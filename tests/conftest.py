@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import gc
 import signal
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,17 +47,15 @@ def ignored_interrupts() -> list[signal.Signals]:
 
 
 class InterruptsIgnored(UserWarning):
-    """SIGINT or SIGQUIT is ignored in the test process (inherited, or left by a test)."""
+    """SIGINT or SIGQUIT is ignored in the test process, which inherited it."""
 
 
-@pytest.fixture(autouse=True)
-def _interrupts_not_left_ignored(request: pytest.FixtureRequest) -> Iterator[None]:
+def pytest_configure(config: pytest.Config) -> None:
     """A shell without job control starts an asynchronous command (`make test &` in a script)
     with SIGINT and SIGQUIT ignored (POSIX), and every process the tests start inherits that:
     a daphne or runserver started so never stops on SIGINT (measured: ``SigIgn`` 0x1001006 in
-    the pytest-xdist worker and its daphne). Say so once, after the first test, and give the
-    next tests the default actions, as a terminal would start them."""
-    yield
+    the pytest-xdist worker and its daphne). Say so, and give the tests the default actions,
+    as a terminal would start them; once per process (each xdist worker runs this too)."""
     if not STATUS.exists():  # pragma: no cover  (not Linux)
         return
     ignored = ignored_interrupts()
@@ -66,11 +63,8 @@ def _interrupts_not_left_ignored(request: pytest.FixtureRequest) -> Iterator[Non
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGQUIT, signal.SIG_DFL)
         names = ", ".join(sig.name for sig in ignored)
-        warnings.warn(
-            InterruptsIgnored(
-                f"{names} ignored in the test process (seen after {request.node.nodeid}); "
-                f"restored to the default actions"
-            ),
+        config.issue_config_time_warning(
+            InterruptsIgnored(f"{names} ignored in the test process; restored to the defaults"),
             stacklevel=1,
         )
 

@@ -32,9 +32,8 @@ CHANNELS_APP = "tests.project.channels_asgi:application"
 #: autoreloader starts the serving child only after its own startup, each importing the project
 #: under coverage; with two pytest-xdist workers on a loaded machine that took 20 s.
 STARTUP_TIMEOUT_SECONDS = 60.0
-#: How long a server gets to exit once stopped: a deadline too. Its shutdown, Twisted's or the
-#: autoreloader's exit and coverage writing its data took over 20 s twice in one `make test`
-#: on a loaded machine (daphne and runserver after SIGINT), with nothing wrong in either.
+#: How long a server gets to exit once stopped: a deadline too, for a loaded machine (servers
+#: that never stopped on SIGINT had inherited it ignored: tests/conftest.py's pytest_configure).
 EXIT_TIMEOUT_SECONDS = 60.0
 
 
